@@ -1,0 +1,33 @@
+# Ventanilla: `make run` starts the demo, `make test` runs the whole suite.
+# Both install what is missing first (scripts/setup.sh). See README.md.
+
+SHELL := /bin/bash
+UV := scripts/uv.sh
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup run test lint format migrations-check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
+
+setup: ## install what is missing: Debian packages, uv, .venv, USWDS (fast when done)
+	@scripts/setup.sh
+
+run: setup ## migrate, load the demo, start web + worker + scheduler + mail sink (PORT=8000)
+	@scripts/run.sh
+
+test: setup ## run the whole test suite (PYTEST_ARGS="-k something" to narrow it)
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff check + ruff format --check + .env.example covers every setting
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen python scripts/check_env_example.py
+
+format: setup ## ruff format + ruff check --fix
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+migrations-check: setup ## fail if a model change has no migration
+	$(UV) run --frozen python manage.py makemigrations --check --dry-run

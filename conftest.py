@@ -1,0 +1,140 @@
+"""Fixtures shared by every test: personas, a real SMTP server, the real task worker."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection
+
+from ventanilla.staff.roles import Role
+from ventanilla.staff.services import api_token_create, staff_user_ensure
+
+ROOT = Path(__file__).resolve().parent
+PASSWORD = "una-clave-de-prueba-larga"
+
+
+class _Collector:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append({"to": envelope.rcpt_tos, "message": message})
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server on loopback; `messages` holds what it received."""
+
+    def __init__(self):
+        self.handler = _Collector()
+        self.port = _free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def messages(self):
+        return self.handler.messages
+
+    def to(self, address: str) -> list:
+        return [m["message"] for m in self.messages if address in m["to"]]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.messages
+
+
+@pytest.fixture
+def smtp_server(settings):
+    server = SmtpServer()
+    server.controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def run_worker():
+    """Run the real django-tasks-db worker in this process until the queue is empty."""
+
+    def run():
+        call_command(
+            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0",
+            verbosity=0,
+        )
+
+    return run
+
+
+@pytest.fixture
+def worker_process(smtp_server, transactional_db):
+    """A real `manage.py db_worker` process on the test database and the test SMTP server."""
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ventanilla.settings.test"}
+    if db["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    else:
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_server.port}"
+    env["PRIVATE_STORAGE_DIR"] = str(django_settings.PRIVATE_STORAGE_DIR)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],
+        cwd=ROOT,
+        env=env,
+    )
+    yield process
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def analyst(db):
+    return staff_user_ensure(username="ana.analista", password=PASSWORD, role=Role.ANALYST)
+
+
+@pytest.fixture
+def supervisor(db):
+    return staff_user_ensure(username="sofia.supervisora", password=PASSWORD, role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def auditor(db):
+    return staff_user_ensure(username="aurelio.auditor", password=PASSWORD, role=Role.AUDITOR)
+
+
+@pytest.fixture
+def outsider(db, django_user_model):
+    """Signed in, but no IESS staff role."""
+    return django_user_model.objects.create_user(username="otto.externo", password=PASSWORD)
+
+
+@pytest.fixture
+def analyst_token(analyst):
+    return api_token_create(user=analyst)
+
+
+@pytest.fixture
+def staff_headers(analyst_token):
+    return {"Authorization": f"Bearer {analyst_token}"}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Start Ventanilla locally (what `make run` does after scripts/setup.sh):
+# migrate, load the demo data, then run together, until Ctrl-C:
+#   - the web server on 127.0.0.1:${PORT:-8000}
+#   - a task worker (django-tasks-db's db_worker)
+#   - the scheduler (deadlines, reminders, stalled work)
+#   - a mail sink on 127.0.0.1:2525 keeping emails in var/mail/, unless
+#     EMAIL_URL is set (then mail goes where it says).
+# Respects DATABASE_URL, EMAIL_URL, PORT, SITE_URL and the other variables in
+# .env.example. If any of the processes stops, the others are stopped too.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root=$PWD
+PORT=${PORT:-8000}
+HOST=127.0.0.1
+MAIL_PORT=2525
+DEMO_PASSWORD=demo-ventanilla-2026
+
+say() { printf '[run] %s\n' "$*"; }
+die() { printf '[run] ERROR: %s\n' "$*" >&2; exit 1; }
+manage() { scripts/uv.sh run --frozen --no-sync python manage.py "$@"; }
+listening() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
+redact() { sed -E 's#(://[^:/@]*:)[^@]*@#\1***@#' <<<"$1"; }
+
+[[ "$PORT" =~ ^[0-9]+$ ]] || die "PORT must be a number, not '$PORT'."
+scripts/uv.sh --version >/dev/null 2>&1 \
+  || die "uv is missing: run 'make setup' first (or use 'make run')."
+listening "$PORT" && die "something already listens on $HOST:$PORT. Stop it, or choose another port: PORT=8001 make run"
+
+# Links in emails must point at this server.
+export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
+
+start_mail_sink=false
+if [ -z "${EMAIL_URL:-}" ]; then
+  if listening "$MAIL_PORT"; then
+    mail_where="something already listens on smtp://$HOST:$MAIL_PORT (another mail sink?): the demo emails go there"
+  else
+    start_mail_sink=true
+    mail_where="saved as .eml files in $root/var/mail/ (mail sink on smtp://$HOST:$MAIL_PORT; one line per message below)"
+  fi
+else
+  mail_where="sent through EMAIL_URL=$(redact "$EMAIL_URL")"
+fi
+if [ -n "${DATABASE_URL:-}" ]; then
+  database="DATABASE_URL=$(redact "$DATABASE_URL")"
+else
+  database="$root/var/ventanilla.sqlite3 (SQLite; set DATABASE_URL for another database)"
+fi
+
+say "migrating the database ($database)"
+manage migrate --noinput
+say "loading the demo data"
+manage load_demo
+
+# Each child runs in its own process group (set -m), so that stopping one
+# stops the `uv run` wrapper and the Python process under it together.
+pids=()
+names=()
+stopping=false
+stop_all() {
+  $stopping && return
+  stopping=true
+  trap - INT TERM
+  local pid i
+  say "stopping..."
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  for i in $(seq 1 50); do
+    local alive=false
+    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=true; done
+    $alive || break
+    sleep 0.2
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  say "stopped."
+}
+trap 'stop_all; exit 130' INT
+trap 'stop_all; exit 143' TERM
+trap 'stop_all' EXIT
+
+set -m
+start() {
+  local name=$1
+  shift
+  "$@" </dev/null &
+  pids+=("$!")
+  names+=("$name")
+}
+if $start_mail_sink; then
+  start "mail sink" manage mail_sink --host "$HOST" --port "$MAIL_PORT" --dir "$root/var/mail"
+fi
+start "task worker" manage db_worker --no-reload
+start "scheduler" manage run_scheduler
+start "web server" manage runserver "$HOST:$PORT" --noreload
+set +m
+
+# Wait for the web server to answer (it runs Django's checks first).
+web_pid=${pids[-1]}
+for _ in $(seq 1 120); do
+  listening "$PORT" && break
+  kill -0 "$web_pid" 2>/dev/null || break
+  sleep 0.5
+done
+if ! listening "$PORT"; then
+  die "the web server did not start on $HOST:$PORT (see the messages above)."
+fi
+
+cat <<BANNER
+
+========================================================================
+ Ventanilla is running. Ctrl-C stops everything.
+
+   Citizens:     http://$HOST:$PORT/
+   Back office:  http://$HOST:$PORT/gestion/
+   Staff logins (demo; load_demo printed them above too):
+                 analista   / $DEMO_PASSWORD   (analyst)
+                 supervisor / $DEMO_PASSWORD   (supervisor)
+   API token:    uv run python manage.py api_token analista
+   Emails:       $mail_where
+   Database:     $database
+========================================================================
+
+BANNER
+
+# Run until one of the processes stops (or Ctrl-C), then stop the others.
+set +e
+wait -n "${pids[@]}"
+status=$?
+set -e
+if ! $stopping; then
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      say "the ${names[$i]} stopped (exit $status): stopping the others."
+    fi
+  done
+  # None of them is meant to stop on its own: that is a failure even with exit 0.
+  [ "$status" -ne 0 ] || status=1
+  exit "$status"
+fi

@@ -1,0 +1,115 @@
+"""What the staff API shows of a case: plain dicts built from selectors."""
+
+from django.urls import reverse
+from django.utils import timezone
+
+from ventanilla.cases.constants import CaseStatus, IdType, Province, ReviewReason
+from ventanilla.cases.selectors import status_label
+from ventanilla.checks.selectors import checks_for_case
+from ventanilla.workdays.selectors import working_days_left
+
+CASE_FIELDS = (
+    "id_type", "id_number", "first_names", "last_names", "birth_date", "birth_province",
+    "fingerprint_code", "id_issue_date", "sector", "message", "residence_country",
+    "residence_region", "residence_city", "postal_code", "foreign_phone", "email",
+    "ecuador_mobile", "ecuador_landline",
+)
+
+
+def queue_item(case) -> dict:
+    return {
+        "number": case.number,
+        "status": case.status,
+        "status_label": status_label(case.status),
+        "full_name": case.full_name,
+        "id_type": case.id_type,
+        "id_number": case.id_number,
+        "residence_country": case.residence_country,
+        "submitted_at": case.submitted_at,
+        "review_due_at": case.review_due_at,
+        "working_days_left": (
+            working_days_left(timezone.now(), case.review_due_at) if case.review_due_at else None
+        ),
+        "flags": case.flags,
+        "assigned_to": case.assigned_to.get_username() if case.assigned_to else None,
+    }
+
+
+def case_detail(case) -> dict:
+    """Everything an analyst sees: fields, files, check results, messages, history."""
+    data = queue_item(case)
+    data["fields"] = {name: getattr(case, name) for name in CASE_FIELDS}
+    data["labels"] = {
+        "id_type": str(IdType(case.id_type).label),
+        "birth_province": str(Province(case.birth_province).label),
+    }
+    data["insured"] = (
+        {"id_number": case.insured.id_number, "insured_type": case.insured.insured_type}
+        if case.insured
+        else None
+    )
+    data["documents"] = [
+        {
+            "kind": d.kind,
+            "version": d.version,
+            "is_current": d.is_current,
+            "format": d.format,
+            "size": d.size,
+            "sha256": d.sha256,
+            "details": d.details,
+            "uploaded_at": d.uploaded_at,
+            "url": reverse("backoffice:document", args=[case.number, d.pk]),
+        }
+        for d in case.documents.all()
+    ]
+    data["checks"] = [
+        {
+            "name": r.name,
+            "document": r.document.kind if r.document else None,
+            "outcome": r.outcome,
+            "score": r.score,
+            "summary": r.summary,
+            "evidence": r.evidence,
+            "at": r.created_at,
+        }
+        for r in checks_for_case(case)
+    ]
+    data["messages"] = [
+        {
+            "template": e.template,
+            "to": e.to,
+            "subject": e.subject,
+            "status": e.status,
+            "attempts": e.attempts,
+            "created_at": e.created_at,
+            "sent_at": e.sent_at,
+        }
+        for e in case.emails.all()
+    ]
+    data["timeline"] = [
+        {"from": t.from_status, "to": t.to_status, "at": t.at, "by": t.actor_label, "reason": t.reason}
+        for t in case.transitions.all()
+    ]
+    data["corrections"] = [
+        {
+            "items": c.items,
+            "reasons": c.reasons,
+            "reason_labels": [str(ReviewReason(r).label) for r in c.reasons],
+            "message": c.message,
+            "requested_at": c.requested_at,
+            "answered_at": c.answered_at,
+        }
+        for c in case.corrections.all()
+    ]
+    data["appointments"] = [
+        {
+            "starts_at": a.starts_at,
+            "ends_at": a.ends_at,
+            "meeting_url": a.meeting_url,
+            "citizen_timezone": a.citizen_timezone,
+            "status": a.status,
+        }
+        for a in case.appointments.all()
+    ]
+    data["decision"] = {"reasons": case.decision_reasons, "message": case.decision_message}
+    return data

@@ -1,0 +1,248 @@
+"""The JSON API (`/api/v1/`): intake and status for citizens' apps, the staff endpoints
+for IESS systems. Each endpoint parses, authorises, calls one service and answers."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import Http404
+from django.utils import translation
+from ninja import NinjaAPI
+from ninja.security import HttpBearer
+
+from ventanilla.audit.services import audit_log
+from ventanilla.cases import services
+from ventanilla.cases.constants import CaseStatus
+from ventanilla.cases.forms import CaseSubmissionForm
+from ventanilla.cases.selectors import (
+    case_for_citizen,
+    case_for_staff,
+    case_queue,
+    case_timeline,
+    status_label,
+)
+from ventanilla.cases.statemachine import IllegalTransition
+from ventanilla.registry.selectors import insured_with_history
+from ventanilla.staff.roles import Permission, can, is_staff_member
+from ventanilla.staff.services import api_token_user
+
+from . import presenters
+from .schemas import (
+    ActionOut,
+    CallOutcomeIn,
+    CaseCreatedOut,
+    CaseStatusOut,
+    CorrectionIn,
+    DetailOut,
+    ErrorsOut,
+    InviteIn,
+    QueueItem,
+    RejectIn,
+)
+
+
+class StaffToken(HttpBearer):
+    def authenticate(self, request, token):
+        user = api_token_user(token)
+        if user is None or not is_staff_member(user):
+            return None
+        request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Ventanilla IESS",
+    version="1",
+    description=(
+        "Actualización de datos de contacto para asegurados residentes en el exterior. "
+        "Mensajes de error en español."
+    ),
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(IllegalTransition)
+def illegal_transition(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+class Forbidden(Exception):
+    pass
+
+
+@api.exception_handler(Forbidden)
+def forbidden(request, exc):
+    return api.create_response(request, {"detail": "Su rol no permite esta acción."}, status=403)
+
+
+def _submission_schema() -> dict:
+    """The multipart body of POST /cases, derived from the form so the two never differ."""
+    properties, required = {}, []
+    for name, field in CaseSubmissionForm.base_fields.items():
+        prop = {"type": "string", "description": str(field.label)}
+        if isinstance(field, forms.FileField):
+            prop["format"] = "binary"
+        elif isinstance(field, forms.DateField):
+            prop["format"] = "date"
+        elif isinstance(field, forms.ChoiceField):
+            prop["enum"] = [value for value, _ in field.choices]
+        properties[name] = prop
+        if field.required:
+            required.append(name)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": properties, "required": required}
+                }
+            },
+        }
+    }
+
+
+@api.post(
+    "/cases",
+    response={201: CaseCreatedOut, 422: ErrorsOut},
+    openapi_extra=_submission_schema(),
+    summary="Ingresar un trámite (formulario y los cinco archivos)",
+)
+def case_create(request):
+    with translation.override("es"):
+        form = CaseSubmissionForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return 422, {"errors": {k: list(v) for k, v in form.errors.items()}}
+        case = services.case_submit(
+            fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
+        )
+    return 201, {"number": case.number, "status": case.status}
+
+
+@api.get("/cases/{number}", response={200: CaseStatusOut, 404: DetailOut}, summary="Estado de un trámite")
+def case_status(request, number: str, id_number: str = ""):
+    case = case_for_citizen(number, id_number)
+    if case is None:
+        # The same answer for an unknown number and a wrong identification.
+        return 404, {"detail": "No encontramos un trámite con ese número e identificación."}
+    return 200, {
+        "number": case.number,
+        "status": case.status,
+        "status_label": status_label(case.status),
+        "timeline": [
+            {**entry, "status_label": status_label(entry["status"])}
+            for entry in case_timeline(case)
+        ],
+    }
+
+
+def _staff_case(request, number: str, permission: str = Permission.VIEW_CASES):
+    case = case_for_staff(request.auth, number)
+    if case is None:
+        raise Http404
+    if not can(request.auth, permission):
+        raise Forbidden
+    return case
+
+
+def _action_out(case):
+    case.refresh_from_db()
+    return {"number": case.number, "status": case.status, "status_label": status_label(case.status)}
+
+
+@api.get("/staff/cases", auth=StaffToken(), response=list[QueueItem], summary="Cola de trámites")
+def staff_queue(request, status: str | None = None):
+    cases = case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")
+    return [presenters.queue_item(c) for c in cases[:500]]
+
+
+@api.get("/staff/cases/{number}", auth=StaffToken(), summary="Todo lo que ve el analista")
+def staff_case(request, number: str):
+    case = _staff_case(request, number)
+    audit_log(action="case.viewed", actor=request.auth, case=case, obj=case, reason="api")
+    return presenters.case_detail(case)
+
+
+@api.post(
+    "/staff/cases/{number}/correction",
+    auth=StaffToken(),
+    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+)
+def staff_correction(request, number: str, payload: CorrectionIn):
+    case = _staff_case(request, number, Permission.DECIDE)
+    services.case_request_correction(case=case, actor=request.auth, **payload.dict())
+    return 200, _action_out(case)
+
+
+@api.post(
+    "/staff/cases/{number}/reject",
+    auth=StaffToken(),
+    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+)
+def staff_reject(request, number: str, payload: RejectIn):
+    case = _staff_case(request, number, Permission.DECIDE)
+    services.case_reject(case=case, actor=request.auth, **payload.dict())
+    return 200, _action_out(case)
+
+
+@api.post(
+    "/staff/cases/{number}/invite",
+    auth=StaffToken(),
+    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+)
+def staff_invite(request, number: str, payload: InviteIn):
+    case = _staff_case(request, number, Permission.DECIDE)
+    services.case_invite(case=case, actor=request.auth, **payload.dict())
+    return 200, _action_out(case)
+
+
+@api.post(
+    "/staff/cases/{number}/call-outcome",
+    auth=StaffToken(),
+    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+)
+def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
+    case = _staff_case(request, number, Permission.DECIDE)
+    services.case_record_call_outcome(case=case, actor=request.auth, **payload.dict())
+    return 200, _action_out(case)
+
+
+@api.get("/staff/insured/{id_number}", auth=StaffToken(), response={200: dict, 404: DetailOut})
+def staff_insured(request, id_number: str):
+    if not can(request.auth, Permission.VIEW_REGISTRY):
+        raise Forbidden
+    person = insured_with_history(id_number=id_number)
+    if person is None:
+        return 404, {"detail": "No existe en el registro."}
+    audit_log(action="registry.viewed", actor=request.auth, obj=person, reason="api")
+    contact = {
+        name: getattr(person, name)
+        for name in (
+            "email", "phone", "ecuador_mobile", "ecuador_landline", "foreign_phone",
+            "residence_country", "residence_region", "residence_city", "postal_code",
+        )
+    }
+    return 200, {
+        "id_type": person.id_type,
+        "id_number": person.id_number,
+        "first_names": person.first_names,
+        "last_names": person.last_names,
+        "birth_date": person.birth_date,
+        "insured_type": person.insured_type,
+        "contact": contact,
+        "history": [
+            {
+                "field": c.field,
+                "old_value": c.old_value,
+                "new_value": c.new_value,
+                "changed_at": c.changed_at,
+                "case": c.case.number if c.case else None,
+                "changed_by": c.changed_by.get_username() if c.changed_by else None,
+            }
+            for c in person.changes.all()
+        ],
+    }

@@ -1,0 +1,43 @@
+"""Writing the audit trail. Callers run inside their own transaction, so the
+event is saved or rolled back together with the change it describes."""
+
+from typing import Any
+
+from .models import AuditEvent
+
+SYSTEM = "system"
+CITIZEN = "citizen"
+
+
+def actor_label_for(actor) -> str:
+    """The label kept with an event: the staff username, or who acted without one."""
+    if actor is None:
+        return SYSTEM
+    if isinstance(actor, str):
+        return actor
+    return actor.get_username()
+
+
+def audit_log(
+    *,
+    action: str,
+    actor=None,
+    case=None,
+    obj=None,
+    old: Any = None,
+    new: Any = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Record one event. `actor` is a user, None for the system, or a label such as "citizen"."""
+    user = actor if actor is not None and not isinstance(actor, str) else None
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=actor_label_for(actor),
+        action=action,
+        case=case,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        old_value=old,
+        new_value=new,
+        reason=reason,
+    )

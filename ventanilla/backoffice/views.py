@@ -1,0 +1,179 @@
+"""The analysts' back-office: the queue, the case page and the decisions."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from ventanilla.audit.services import audit_log
+from ventanilla.cases import services
+from ventanilla.cases.constants import CaseStatus
+from ventanilla.cases.selectors import case_for_staff, case_queue
+from ventanilla.cases.statemachine import IllegalTransition, can_transition
+from ventanilla.checks.selectors import checks_for_case
+from ventanilla.documents.models import Document
+from ventanilla.documents.services import document_open
+from ventanilla.registry.selectors import insured_with_history
+from ventanilla.staff.decorators import staff_required
+from ventanilla.staff.roles import Permission, can
+from ventanilla.workdays.selectors import working_days_left
+
+from .forms import CallOutcomeActionForm, CorrectionActionForm, InviteActionForm, RejectActionForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "backoffice/login.html"
+    redirect_authenticated_user = True
+
+
+def _case_or_404(request, number):
+    case = case_for_staff(request.user, number)
+    if case is None:
+        raise Http404
+    return case
+
+
+@staff_required(Permission.VIEW_CASES)
+def queue(request):
+    status = request.GET.get("estado") or None
+    cases = list(
+        case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")[:200]
+    )
+    now = timezone.now()
+    rows = [
+        {
+            "case": case,
+            "days_left": working_days_left(now, case.review_due_at) if case.review_due_at else None,
+            "hours_left": (
+                round((case.review_due_at - now).total_seconds() / 3600) if case.review_due_at else None
+            ),
+            "overdue": bool(case.review_due_at and case.review_due_at < now),
+        }
+        for case in cases
+    ]
+    return render(
+        request,
+        "backoffice/queue.html",
+        {"rows": rows, "statuses": CaseStatus.choices, "status": status},
+    )
+
+
+@staff_required(Permission.VIEW_CASES)
+def case_detail(request, number):
+    case = _case_or_404(request, number)
+    audit_log(action="case.viewed", actor=request.user, case=case, obj=case)
+    may_decide = can(request.user, Permission.DECIDE)
+    context = {
+        "case": case,
+        "documents": case.documents.all(),
+        "checks": checks_for_case(case),
+        "emails": case.emails.all(),
+        "transitions": case.transitions.all(),
+        "corrections": case.corrections.all(),
+        "appointments": case.appointments.all(),
+        "may_decide": may_decide,
+        "can_review": may_decide and can_transition(case, CaseStatus.CORRECTION_REQUESTED),
+        "can_record_call": may_decide and case.status == CaseStatus.CALL_SCHEDULED,
+        "correction_form": CorrectionActionForm(prefix="correction"),
+        "reject_form": RejectActionForm(prefix="reject"),
+        "invite_form": InviteActionForm(prefix="invite"),
+        "outcome_form": CallOutcomeActionForm(prefix="outcome"),
+    }
+    return render(request, "backoffice/case_detail.html", context)
+
+
+def _decide(request, number, form_class, prefix, run):
+    case = _case_or_404(request, number)
+    form = form_class(request.POST, prefix=prefix)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+        return redirect("backoffice:case", number=case.number)
+    try:
+        run(case, form)
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        case.refresh_from_db()
+        messages.success(request, f"Trámite {case.number}: {case.get_status_display()}.")
+    return redirect("backoffice:case", number=case.number)
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def request_correction(request, number):
+    return _decide(
+        request, number, CorrectionActionForm, "correction",
+        lambda case, form: services.case_request_correction(case=case, actor=request.user, **form.cleaned_data),
+    )
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def reject(request, number):
+    return _decide(
+        request, number, RejectActionForm, "reject",
+        lambda case, form: services.case_reject(case=case, actor=request.user, **form.cleaned_data),
+    )
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def invite(request, number):
+    return _decide(
+        request, number, InviteActionForm, "invite",
+        lambda case, form: services.case_invite(
+            case=case, actor=request.user, starts_at=form.starts_at(),
+            meeting_url=form.cleaned_data["meeting_url"],
+        ),
+    )
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def call_outcome(request, number):
+    return _decide(
+        request, number, CallOutcomeActionForm, "outcome",
+        lambda case, form: services.case_record_call_outcome(case=case, actor=request.user, **form.cleaned_data),
+    )
+
+
+@staff_required(Permission.VIEW_DOCUMENTS)
+def document(request, number, document_id):
+    """Serve one stored file to staff. Every view is audited; nothing is cached."""
+    case = _case_or_404(request, number)
+    doc = Document.objects.filter(case=case, pk=document_id).first()
+    if doc is None:
+        raise Http404
+    audit_log(
+        action="document.viewed",
+        actor=request.user,
+        case=case,
+        obj=doc,
+        new={"kind": doc.kind, "version": doc.version, "sha256": doc.sha256},
+    )
+    response = FileResponse(
+        document_open(doc),
+        content_type=doc.content_type,
+        as_attachment=False,
+        filename=f"{case.number}-{doc.kind}-v{doc.version}{doc.file.name[doc.file.name.rfind('.'):]}",
+    )
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; plugin-types application/pdf"
+    return response
+
+
+@staff_required(Permission.VIEW_REGISTRY)
+def insured(request, id_number):
+    person = insured_with_history(id_number=id_number)
+    if person is None:
+        raise Http404
+    audit_log(action="registry.viewed", actor=request.user, obj=person)
+    return render(request, "backoffice/insured.html", {"person": person, "changes": person.changes.all()})

@@ -1,0 +1,123 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from .constants import CaseStatus, IdType, Province
+
+
+class CaseNumberSequence(models.Model):
+    """The last case number handed out in a year; rows are locked while a number is taken."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+
+class Case(models.Model):
+    """One request to update an insured person's contact data (a trámite)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField("número de trámite", max_length=20, unique=True)
+    status = models.CharField(
+        max_length=32, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED, db_index=True
+    )
+    submitted_at = models.DateTimeField()
+    status_changed_at = models.DateTimeField()
+    # The requirements review is due at the end of the 3rd working day; empty
+    # while the clock is paused (correction requested) or once reviewed.
+    review_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    review_working_days_left = models.PositiveSmallIntegerField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    checks_completed_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+
+    # Identification (Formulario de recepción + Apartado 1).
+    id_type = models.CharField(max_length=20, choices=IdType.choices)
+    id_number = models.CharField(max_length=20, db_index=True)
+    first_names = models.CharField(max_length=120)
+    last_names = models.CharField(max_length=120)
+    birth_date = models.DateField()
+    birth_province = models.CharField(max_length=6, choices=Province.choices)
+    fingerprint_code = models.CharField(max_length=10, blank=True)
+    id_issue_date = models.DateField(null=True, blank=True)
+    sector = models.CharField(max_length=120)
+    message = models.TextField()
+
+    # Residence abroad (Apartado 1 c-g).
+    residence_country = models.CharField(max_length=2)
+    residence_region = models.CharField(max_length=120)
+    residence_city = models.CharField(max_length=120)
+    postal_code = models.CharField(max_length=20)
+    foreign_phone = models.CharField(max_length=20)
+
+    # Contact in Ecuador (Apartado 2).
+    email = models.EmailField()
+    ecuador_mobile = models.CharField(max_length=20)
+    ecuador_landline = models.CharField(max_length=20, blank=True)
+
+    # What the analyst should know before reading: not in the registry, another open case...
+    insured = models.ForeignKey(
+        "registry.InsuredPerson",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    flags = models.JSONField(default=list, blank=True)
+    decision_reasons = models.JSONField(default=list, blank=True)
+    decision_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["review_due_at", "submitted_at"]
+        verbose_name = "trámite"
+        verbose_name_plural = "trámites"
+        indexes = [models.Index(fields=["status", "review_due_at"])]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_names} {self.last_names}"
+
+
+class CaseTransition(models.Model):
+    """One step of a case's life: the citizen's timeline and the analyst's history."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=32, choices=CaseStatus.choices, blank=True)
+    to_status = models.CharField(max_length=32, choices=CaseStatus.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class CorrectionRequest(models.Model):
+    """The analyst asked for some items again; the citizen answers through a personal link."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="corrections")
+    items = models.JSONField()
+    reasons = models.JSONField()
+    message = models.TextField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    requested_at = models.DateTimeField(auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]

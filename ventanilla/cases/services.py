@@ -1,0 +1,347 @@
+"""Use cases of a case's life, one function each. The web pages, the JSON API and the
+management commands all call these; none of them changes a case any other way."""
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ventanilla.appointments.services import appointment_create, appointment_ics
+from ventanilla.appointments.timezones import ECUADOR_TZ
+from ventanilla.audit.services import CITIZEN, audit_log
+from ventanilla.documents.services import document_save, files_removed_on_failure
+from ventanilla.notifications.services import email_queue
+from ventanilla.registry.selectors import insured_find
+from ventanilla.registry.services import contact_data_apply
+from ventanilla.workdays.selectors import working_day_deadline, working_days_left
+
+from . import statemachine
+from .constants import FINAL_STATUSES, CaseStatus, ReviewReason
+from .models import Case, CaseNumberSequence, CaseTransition, CorrectionRequest
+from .numbers import case_number_format
+
+logger = logging.getLogger(__name__)
+
+FLAG_NOT_IN_REGISTRY = "not_in_registry"
+FLAG_OTHER_OPEN_CASE = "other_open_case"
+
+
+def _next_case_number(now: dt.datetime) -> str:
+    year = timezone.localtime(now).year
+    CaseNumberSequence.objects.get_or_create(year=year)
+    sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return case_number_format(year, sequence.last_value)
+
+
+def _flags_for(case: Case) -> list[str]:
+    flags = []
+    if case.insured_id is None:
+        flags.append(FLAG_NOT_IN_REGISTRY)
+    open_cases = Case.objects.filter(id_type=case.id_type, id_number=case.id_number).exclude(
+        status__in=[s.value for s in FINAL_STATUSES]
+    )
+    if open_cases.exclude(pk=case.pk).exists():
+        flags.append(FLAG_OTHER_OPEN_CASE)
+    return flags
+
+
+def _enqueue_checks(case_id: int) -> None:
+    from ventanilla.checks.tasks import case_checks_task
+
+    transaction.on_commit(lambda: case_checks_task.enqueue(case_id))
+
+
+def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
+    """Register a citizen's request: the case, its five files, a number, a deadline,
+    a confirmation email and the background checks. All or nothing: if anything
+    fails, no row and no file is left behind."""
+    with files_removed_on_failure() as stored:
+        with transaction.atomic():
+            now = timezone.now()
+            case = Case(
+                **fields,
+                number=_next_case_number(now),
+                status=CaseStatus.SUBMITTED,
+                submitted_at=now,
+                status_changed_at=now,
+                review_due_at=working_day_deadline(now, settings.REVIEW_WORKING_DAYS),
+            )
+            case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
+            case.save()
+            case.flags = _flags_for(case)
+            case.save(update_fields=["flags"])
+            for kind, upload in uploads.items():
+                stored.append(document_save(case=case, kind=kind, upload=upload, inspected=inspected[kind]))
+            CaseTransition.objects.create(
+                case=case, to_status=CaseStatus.SUBMITTED, at=now, actor_label=CITIZEN
+            )
+            audit_log(action="case.submitted", actor=CITIZEN, case=case, obj=case, new={"flags": case.flags})
+            email_queue(
+                template="case_received",
+                to=case.email,
+                case=case,
+                context={"review_working_days": settings.REVIEW_WORKING_DAYS},
+                dedupe_key=f"case_received:{case.number}",
+            )
+            _enqueue_checks(case.pk)
+    return case
+
+
+@transaction.atomic
+def case_mark_checked(*, case_id: int) -> Case:
+    """The worker finished the automated checks: a submitted case goes to the analyst's review."""
+    case = Case.objects.select_for_update().get(pk=case_id)
+    case.checks_completed_at = timezone.now()
+    case.save(update_fields=["checks_completed_at"])
+    if case.status == CaseStatus.SUBMITTED:
+        statemachine.transition(case, CaseStatus.IN_REVIEW, reason="Verificaciones automáticas terminadas")
+    return case
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _clean_reasons(reasons: list[str]) -> list[str]:
+    unknown = [r for r in reasons if r not in ReviewReason.values]
+    if not reasons or unknown:
+        raise ValidationError(
+            {"reasons": f"Indique uno o más motivos válidos: {', '.join(ReviewReason.values)}"}
+        )
+    return list(dict.fromkeys(reasons))
+
+
+def _require_message(message: str) -> str:
+    message = (message or "").strip()
+    if not message:
+        raise ValidationError({"message": "Escriba el mensaje que leerá el ciudadano."})
+    return message
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def case_request_correction(*, case: Case, actor, items: list[str], reasons: list[str], message: str) -> CorrectionRequest:
+    """Ask the citizen to upload some items again; the review clock stops until they answer."""
+    from ventanilla.documents.constants import DocumentKind
+
+    case = _lock(case)
+    if not items or any(item not in DocumentKind.values for item in items):
+        raise ValidationError(
+            {"items": f"Indique qué documentos debe corregir: {', '.join(DocumentKind.values)}"}
+        )
+    reasons = _clean_reasons(reasons)
+    message = _require_message(message)
+    now = timezone.now()
+    statemachine.transition(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, reason=message)
+    case.review_working_days_left = (
+        working_days_left(now, case.review_due_at) if case.review_due_at else settings.REVIEW_WORKING_DAYS
+    )
+    case.review_due_at = None
+    case.save(update_fields=["review_working_days_left", "review_due_at"])
+    token = secrets.token_urlsafe(32)
+    correction = CorrectionRequest.objects.create(
+        case=case,
+        items=list(dict.fromkeys(items)),
+        reasons=reasons,
+        message=message,
+        token_hash=_token_hash(token),
+        expires_at=now + dt.timedelta(days=settings.CORRECTION_LINK_DAYS),
+        requested_by=actor,
+    )
+    audit_log(
+        action="case.correction_requested",
+        actor=actor,
+        case=case,
+        obj=correction,
+        new={"items": correction.items, "reasons": reasons},
+        reason=message,
+    )
+    email_queue(
+        template="correction_requested",
+        to=case.email,
+        case=case,
+        context={
+            "correction": correction,
+            "items": [DocumentKind(i).label for i in correction.items],
+            "reasons": [ReviewReason(r).label for r in reasons],
+            "link": f"{settings.SITE_URL}/tramite/correccion/{token}/",
+        },
+        dedupe_key=f"correction_requested:{correction.pk}",
+    )
+    return correction
+
+
+def correction_for_token(token: str) -> CorrectionRequest | None:
+    """The open correction request behind a citizen's link, or None (unknown, used or expired)."""
+    return (
+        CorrectionRequest.objects.select_related("case")
+        .filter(
+            token_hash=_token_hash(token),
+            answered_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            case__status=CaseStatus.CORRECTION_REQUESTED,
+        )
+        .first()
+    )
+
+
+def case_submit_correction(*, correction: CorrectionRequest, uploads: dict, inspected: dict) -> Case:
+    """The citizen sent the corrected items: new document versions, the clock resumes,
+    the checks run again and the case goes back to the analyst."""
+    with files_removed_on_failure() as stored:
+        with transaction.atomic():
+            correction = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
+            case = _lock(correction.case)
+            if correction.answered_at is not None:
+                raise statemachine.IllegalTransition(case, CaseStatus.IN_REVIEW)
+            now = timezone.now()
+            for kind, upload in uploads.items():
+                stored.append(
+                    document_save(
+                        case=case, kind=kind, upload=upload, inspected=inspected[kind], correction=correction
+                    )
+                )
+            correction.answered_at = now
+            correction.save(update_fields=["answered_at"])
+            statemachine.transition(case, CaseStatus.IN_REVIEW, actor=CITIZEN, reason="Corrección enviada")
+            case.review_due_at = working_day_deadline(now, max(case.review_working_days_left or 1, 1))
+            case.review_working_days_left = None
+            case.save(update_fields=["review_due_at", "review_working_days_left"])
+            email_queue(
+                template="correction_received",
+                to=case.email,
+                case=case,
+                context={},
+                dedupe_key=f"correction_received:{correction.pk}",
+            )
+            _enqueue_checks(case.pk)
+    return case
+
+
+@transaction.atomic
+def case_reject(*, case: Case, actor, reasons: list[str], message: str) -> Case:
+    """Reject the requirements. Always a person's decision, with coded reasons and a text."""
+    case = _lock(case)
+    reasons = _clean_reasons(reasons)
+    message = _require_message(message)
+    statemachine.transition(case, CaseStatus.REQUIREMENTS_REJECTED, actor=actor, reason=message)
+    case.decision_reasons = reasons
+    case.decision_message = message
+    case.reviewed_at = timezone.now()
+    case.save(update_fields=["decision_reasons", "decision_message", "reviewed_at"])
+    email_queue(
+        template="requirements_rejected",
+        to=case.email,
+        case=case,
+        context={"reasons": [ReviewReason(r).label for r in reasons], "message": message},
+        dedupe_key=f"requirements_rejected:{case.number}",
+    )
+    return case
+
+
+@transaction.atomic
+def case_invite(*, case: Case, actor, starts_at: dt.datetime, meeting_url: str = ""):
+    """Accept the requirements and invite the citizen to the identity video call."""
+    case = _lock(case)
+    if starts_at.tzinfo is None:
+        raise ValidationError({"starts_at": "Indique la fecha y hora con su zona horaria."})
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": "La videollamada debe ser en el futuro."})
+    # From review (requirements accepted now) or from a call still to be agreed; a case
+    # that already has its call, or is decided, cannot be invited again.
+    if case.status not in (CaseStatus.IN_REVIEW, CaseStatus.CALL_PENDING):
+        raise statemachine.IllegalTransition(case, CaseStatus.CALL_SCHEDULED)
+    if case.status == CaseStatus.IN_REVIEW:
+        statemachine.transition(case, CaseStatus.CALL_PENDING, actor=actor, reason="Requisitos aprobados")
+        case.reviewed_at = timezone.now()
+        case.save(update_fields=["reviewed_at"])
+    appointment = appointment_create(case=case, actor=actor, starts_at=starts_at, meeting_url=meeting_url)
+    statemachine.transition(case, CaseStatus.CALL_SCHEDULED, actor=actor, reason="Videollamada agendada")
+    audit_log(
+        action="appointment.created",
+        actor=actor,
+        case=case,
+        obj=appointment,
+        new={"starts_at": appointment.starts_at.isoformat(), "meeting_url": appointment.meeting_url},
+    )
+    email_queue(
+        template="call_invitation",
+        to=case.email,
+        case=case,
+        context={
+            "appointment": appointment,
+            "ecuador_tz": ECUADOR_TZ,
+            "citizen_tz": appointment.citizen_timezone,
+        },
+        attachments=[
+            {
+                "filename": "videollamada-iess.ics",
+                "content_type": "text/calendar; method=REQUEST; charset=utf-8",
+                "content": appointment_ics(appointment),
+            }
+        ],
+        dedupe_key=f"call_invitation:{appointment.ical_uid}:{appointment.ical_sequence}",
+    )
+    return appointment
+
+
+@transaction.atomic
+def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, notes: str) -> Case:
+    """Record the call. Validated: the new contact data goes to the registry, the citizen
+    is told, and the previous email on record gets a notice. Not validated: the citizen
+    is told why."""
+    case = _lock(case)
+    notes = (notes or "").strip()
+    if not identity_validated and not notes:
+        raise ValidationError({"notes": "Indique el motivo por el que no se validó la identidad."})
+    appointment = case.appointments.filter(status="scheduled").first()
+    if case.status != CaseStatus.CALL_SCHEDULED or appointment is None:
+        raise statemachine.IllegalTransition(
+            case, CaseStatus.IDENTITY_VALIDATED if identity_validated else CaseStatus.IDENTITY_REJECTED
+        )
+    appointment.status = "held"
+    appointment.outcome_notes = notes
+    appointment.save(update_fields=["status", "outcome_notes"])
+    if not identity_validated:
+        statemachine.transition(case, CaseStatus.IDENTITY_REJECTED, actor=actor, reason=notes)
+        case.decision_message = notes
+        case.save(update_fields=["decision_message"])
+        email_queue(
+            template="identity_rejected",
+            to=case.email,
+            case=case,
+            context={"message": notes},
+            dedupe_key=f"identity_rejected:{case.number}",
+        )
+        return case
+    statemachine.transition(case, CaseStatus.IDENTITY_VALIDATED, actor=actor, reason=notes)
+    person, changes = contact_data_apply(case=case, actor=actor)
+    statemachine.transition(case, CaseStatus.COMPLETED, actor=actor, reason="Datos de contacto actualizados")
+    email_queue(
+        template="update_completed",
+        to=case.email,
+        case=case,
+        context={"changes": changes},
+        dedupe_key=f"update_completed:{case.number}",
+    )
+    previous_email = next((c.old_value for c in changes if c.field == "email"), "")
+    if previous_email and previous_email.lower() != case.email.lower():
+        # The real holder learns of the change at the address IESS knew before.
+        email_queue(
+            template="previous_email_notice",
+            to=previous_email,
+            case=case,
+            context={"person": person},
+            dedupe_key=f"previous_email_notice:{case.number}",
+        )
+    return case

@@ -1,0 +1,46 @@
+import uuid
+
+from django.db import models
+
+from .constants import DocumentKind, FileFormat
+
+
+def document_path(instance: "Document", filename: str) -> str:
+    # No personal data in paths: the case's random id, the kind and a random name.
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"cases/{instance.case.public_id}/{instance.kind}-v{instance.version}-{uuid.uuid4().hex}.{ext}"
+
+
+class Document(models.Model):
+    """One uploaded file of a case. A correction adds a new version; old ones are kept."""
+
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=DocumentKind.choices)
+    version = models.PositiveSmallIntegerField(default=1)
+    is_current = models.BooleanField(default=True)
+    file = models.FileField(upload_to=document_path, max_length=255)
+    original_name = models.CharField(max_length=255)
+    format = models.CharField(max_length=8, choices=FileFormat.choices)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    correction = models.ForeignKey(
+        "cases.CorrectionRequest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="documents",
+    )
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "kind", "version"], name="document_unique_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} v{self.version}"

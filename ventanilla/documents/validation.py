@@ -1,0 +1,660 @@
+"""Checks that an uploaded file really is what the procedure asks for.
+
+The type is decided by the content, never by the file name or the declared
+content type: the first bytes choose a decoder, and the file must then decode
+completely, because magic bytes alone are fooled by a fake ``%PDF`` header or
+a truncated file. The size is checked first, before anything is decoded.
+
+Every refusal is a ``ValidationError`` with a ``code`` (``empty``,
+``too_large``, ``wrong_type``, ``corrupt``, ``truncated``, ``encrypted``,
+``too_many_pixels``, ``no_video``, ``no_audio``, ``changed``) and a Spanish
+message that says what is wrong and how to fix it.
+"""
+
+import contextlib
+import hashlib
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import av
+from django.core.exceptions import ValidationError
+from django.utils.formats import number_format
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.errors import DependencyError
+
+from .constants import (
+    ALLOWED_FORMATS,
+    CONTENT_TYPES,
+    EXTENSIONS,
+    MAX_BYTES,
+    MAX_IMAGE_PIXELS,
+    MEGABYTE,
+    DocumentKind,
+    FileFormat,
+)
+
+
+@dataclass(frozen=True)
+class InspectedFile:
+    """What the content of an accepted file turned out to be."""
+
+    format: FileFormat
+    content_type: str
+    size: int
+    sha256: str
+    extension: str
+    details: dict[str, Any]
+
+
+def inspect_upload(kind: str, uploaded_file) -> InspectedFile:
+    """Accept ``uploaded_file`` as the document ``kind`` or raise ``ValidationError``.
+
+    ``uploaded_file`` is a Django ``UploadedFile`` or ``File`` (anything with
+    ``name``, ``read`` and ``seek``; ``size`` is used when present). It is left
+    positioned at its start.
+    """
+    kind = DocumentKind(kind)
+    name = _display_name(uploaded_file)
+    try:
+        content = _read_within_limit(uploaded_file, kind, name)
+    finally:
+        uploaded_file.seek(0)
+    file_format = _sniff(content)
+    if file_format not in ALLOWED_FORMATS[kind]:
+        raise _wrong_type(kind, name, content)
+    details = _DECODERS[file_format](content, name)
+    return InspectedFile(
+        format=file_format,
+        content_type=CONTENT_TYPES[file_format],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        extension=EXTENSIONS[file_format],
+        details=details,
+    )
+
+
+def revalidate_stored(kind: str, file, *, expected_sha256: str | None = None) -> InspectedFile:
+    """Inspect a file again after it was stored (the background worker's re-check).
+
+    Opens a closed Django ``File``/``FieldFile`` for the duration of the check.
+    With ``expected_sha256``, a stored file that differs from the one accepted
+    at upload is refused with code ``changed``.
+    """
+    was_closed = getattr(file, "closed", False)
+    if was_closed:
+        file.open("rb")
+    try:
+        inspected = inspect_upload(kind, file)
+    finally:
+        if was_closed:
+            file.close()
+    if expected_sha256 and inspected.sha256 != expected_sha256:
+        raise ValidationError(
+            gettext(
+                "El archivo guardado «%(name)s» no es el que se cargó: su huella SHA-256 "
+                "cambió. Pida al ciudadano que lo vuelva a cargar."
+            ),
+            code="changed",
+            params={"name": _display_name(file)},
+        )
+    return inspected
+
+
+def probe_video(path_or_file) -> dict[str, Any]:
+    """Describe an MP4 and decode every packet to its end.
+
+    The header of a truncated MP4 still reports the full duration, so only
+    decoding shows how much is really there. Returns the MP4 details plus
+    ``decoded_seconds``, ``video_frames``, ``audio_frames``, ``decode_errors``
+    and ``complete``. Raises ``ValidationError`` (``corrupt``) if the file does
+    not open as an MP4 at all.
+    """
+    is_path = isinstance(path_or_file, str | os.PathLike)
+    source = os.fspath(path_or_file) if is_path else path_or_file
+    name = PurePath(source).name if is_path else _display_name(path_or_file)
+    if not is_path:
+        path_or_file.seek(0)
+    try:
+        with _open_mp4(source, name) as container:
+            details = _video_details(container)
+            scan = _scan_packets(container, decode_all=True)
+            missing = _missing_seconds(container, scan.decoded_ends)
+    finally:
+        if not is_path:
+            path_or_file.seek(0)
+    return {
+        **details,
+        "decoded_seconds": round(scan.decoded_seconds, 3),
+        "video_frames": scan.frames["video"],
+        "audio_frames": scan.frames["audio"],
+        "decode_errors": scan.errors,
+        "complete": not (scan.errors or missing)
+        and scan.frames["video"] > 0
+        and scan.frames["audio"] > 0,
+    }
+
+
+# --- reading ----------------------------------------------------------------
+
+
+def _display_name(file) -> str:
+    # Stored files carry a storage path; the citizen only knows the last part.
+    return PurePath(getattr(file, "name", None) or "archivo").name[:120]
+
+
+def _read_within_limit(file, kind: DocumentKind, name: str) -> bytes:
+    """Read the whole file, refusing it as soon as it is known to be too large."""
+    limit = MAX_BYTES[kind]
+    declared = getattr(file, "size", None)
+    if declared is not None and declared > limit:
+        raise _too_large(kind, name, declared)
+    file.seek(0)
+    content = _read_at_most(file, limit + 1)
+    if len(content) > limit:
+        # The declared size was wrong, so the real one is unknown.
+        raise _too_large(kind, name, None)
+    if not content:
+        raise ValidationError(
+            gettext(
+                "El archivo «%(name)s» está vacío (0 bytes). Vuelva a guardarlo o "
+                "generarlo y cárguelo de nuevo."
+            ),
+            code="empty",
+            params={"name": name},
+        )
+    return content
+
+
+def _read_at_most(file, count: int) -> bytes:
+    parts, remaining = [], count
+    while remaining > 0:
+        chunk = file.read(remaining)
+        if not chunk:
+            break
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
+
+
+def _sniff(content: bytes) -> FileFormat | None:
+    """Choose the decoder from the first bytes; the decoder then has the last word."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return FileFormat.JPEG
+    # PDF readers accept a header anywhere in the first kilobyte.
+    if b"%PDF-" in content[:1024]:
+        return FileFormat.PDF
+    if content[4:8] == b"ftyp":
+        return FileFormat.MP4
+    return None
+
+
+# --- JPEG ---------------------------------------------------------------------
+
+
+def _inspect_jpeg(content: bytes, name: str) -> dict[str, Any]:
+    """Decode the whole image; phones' multi-picture JPEGs (MPO) are JPEGs too."""
+    try:
+        with Image.open(io.BytesIO(content), formats=("JPEG", "MPO")) as image:
+            # The header gives the size, so a bomb is refused before decoding.
+            if image.width * image.height > MAX_IMAGE_PIXELS:
+                raise _too_many_pixels(name, image.width, image.height)
+            image.load()
+            return {"width": image.width, "height": image.height, "mode": image.mode}
+    except Image.DecompressionBombError:
+        raise _too_many_pixels(name, None, None) from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _corrupt(FileFormat.JPEG, name) from error
+
+
+def _too_many_pixels(name: str, width: int | None, height: int | None) -> ValidationError:
+    limit = MAX_IMAGE_PIXELS // 1_000_000
+    if width is None or height is None:
+        message = gettext(
+            "La imagen «%(name)s» tiene demasiados píxeles; el máximo es %(limit)s "
+            "megapíxeles. Redúzcala y vuelva a cargarla."
+        )
+    else:
+        message = gettext(
+            "La imagen «%(name)s» mide %(width)s × %(height)s píxeles; el máximo es "
+            "%(limit)s megapíxeles. Redúzcala y vuelva a cargarla."
+        )
+    return ValidationError(
+        message,
+        code="too_many_pixels",
+        params={"name": name, "width": width, "height": height, "limit": limit},
+    )
+
+
+# --- PDF ------------------------------------------------------------------------
+
+
+def _inspect_pdf(content: bytes, name: str) -> dict[str, Any]:
+    """Parse the document and every page's content; refuse what needs a password."""
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        encrypted = reader.is_encrypted
+        # An empty user password only restricts printing or editing: the
+        # document still opens, and refusing it would cost a signed original.
+        if encrypted and not reader.decrypt(""):
+            raise _encrypted(name)
+        for page in reader.pages:
+            page.get_contents()
+        page_count = len(reader.pages)
+    except DependencyError:
+        # AES encryption needs the optional `cryptography` package.
+        raise _encrypted(name) from None
+    except ValidationError:
+        raise
+    except Exception as error:
+        # pypdf raises many kinds of errors on damaged input; all mean the same here.
+        raise _corrupt(FileFormat.PDF, name) from error
+    if page_count == 0:
+        raise _corrupt(FileFormat.PDF, name)
+    return {"page_count": page_count, "encrypted": encrypted}
+
+
+def _encrypted(name: str) -> ValidationError:
+    return ValidationError(
+        gettext(
+            "El PDF «%(name)s» está protegido o cifrado y no se puede revisar. Guárdelo "
+            "de nuevo sin contraseña ni protección y vuelva a cargarlo."
+        ),
+        code="encrypted",
+        params={"name": name},
+    )
+
+
+# --- MP4 ------------------------------------------------------------------------
+
+# ISO base media brands of MP4 files from phones, cameras, browsers and editors.
+MP4_BRANDS = frozenset(
+    {
+        b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"iso8", b"iso9",
+        b"mp41", b"mp42", b"avc1", b"M4V ", b"M4VH", b"M4VP", b"dash", b"mmp4",
+        b"MSNV", b"XAVC",
+    }
+)  # fmt: skip
+# Close relatives that are not MP4 even when they list an MP4 brand as compatible.
+NOT_MP4_BRAND_PREFIXES = (b"qt", b"3g", b"M4A", b"M4B", b"M4P", b"hei", b"mif", b"msf", b"avi")
+
+# An MP4 whose packets end this much before its header says is truncated.
+TRUNCATION_TOLERANCE_SECONDS = 1.0
+
+
+def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
+    """Check the brand, the streams, and that every packet the index lists is there."""
+    if not _is_mp4_brand(content):
+        raise _wrong_type(DocumentKind.VIDEO, name, content)
+    with _open_mp4(io.BytesIO(content), name) as container:
+        details = _video_details(container)
+        _require_streams(container, name)
+        scan = _scan_packets(container, decode_all=False)
+        # A stray decode error is left to probe_video; no frame at all is not.
+        if not (scan.frames["video"] and scan.frames["audio"]):
+            raise _corrupt(FileFormat.MP4, name)
+        missing = _missing_seconds(container, scan.packet_ends)
+    if missing:
+        raise _truncated(name, *missing)
+    return details
+
+
+def _ftyp_brands(content: bytes) -> tuple[bytes, list[bytes]]:
+    """The major and compatible brands of the leading ``ftyp`` box."""
+    size = int.from_bytes(content[:4], "big")
+    box = content[8 : min(size, 4096)]
+    return box[:4], [box[i : i + 4] for i in range(8, len(box) - 3, 4)]
+
+
+def _is_mp4_brand(content: bytes) -> bool:
+    major, compatible = _ftyp_brands(content)
+    if major in MP4_BRANDS:
+        return True
+    if major.startswith(NOT_MP4_BRAND_PREFIXES):
+        return False
+    return any(brand in MP4_BRANDS for brand in compatible)
+
+
+@contextlib.contextmanager
+def _open_mp4(source, name: str):
+    """Open with the MP4 demuxer only, so that FFmpeg never probes for other
+    formats (a playlist, for instance, would make it fetch other files)."""
+    try:
+        container = av.open(source, format="mp4", metadata_errors="replace")
+    except av.FFmpegError as error:
+        raise _corrupt(FileFormat.MP4, name) from error
+    try:
+        if "mp4" not in container.format.name:
+            raise _corrupt(FileFormat.MP4, name)
+        yield container
+    finally:
+        container.close()
+
+
+def _video_details(container) -> dict[str, Any]:
+    """JSON-serialisable facts an analyst (and the later checks) need."""
+    details: dict[str, Any] = {
+        "duration_seconds": _seconds(container.duration, 1 / av.time_base),
+    }
+    if container.streams.video:
+        video = container.streams.video[0]
+        details |= {
+            "video_codec": video.codec_context.name,
+            "width": video.codec_context.width,
+            "height": video.codec_context.height,
+            "frame_rate": round(float(video.average_rate), 3) if video.average_rate else None,
+        }
+    if container.streams.audio:
+        audio = container.streams.audio[0]
+        details |= {
+            "audio_codec": audio.codec_context.name,
+            "sample_rate": audio.codec_context.sample_rate,
+            "channels": audio.codec_context.channels,
+        }
+    return details
+
+
+def _require_streams(container, name: str) -> None:
+    if not container.streams.video:
+        raise ValidationError(
+            gettext(
+                "El archivo «%(name)s» solo tiene sonido, sin imagen. El video debe mostrar "
+                "su rostro mientras lee el texto de autorización: grábelo de nuevo con la "
+                "cámara y vuelva a cargarlo."
+            ),
+            code="no_video",
+            params={"name": name},
+        )
+    if not container.streams.audio:
+        raise ValidationError(
+            gettext(
+                "El video «%(name)s» no tiene sonido. Grábelo de nuevo con el micrófono "
+                "activado, leyendo en voz alta el texto de autorización, y vuelva a cargarlo."
+            ),
+            code="no_audio",
+            params={"name": name},
+        )
+
+
+@dataclass
+class _Scan:
+    packet_ends: dict[int, float]
+    decoded_ends: dict[int, float]
+    frames: dict[str, int]
+    errors: int
+
+    @property
+    def decoded_seconds(self) -> float:
+        return max(self.decoded_ends.values(), default=0.0)
+
+
+def _scan_packets(container, *, decode_all: bool) -> _Scan:
+    """Read every packet of the first video and audio streams.
+
+    Reading without decoding is cheap and already shows a truncated file;
+    ``decode_all`` decodes everything, otherwise only until each stream has
+    given one frame (proof that its codec is readable).
+    """
+    streams = [*container.streams.video[:1], *container.streams.audio[:1]]
+    scan = _Scan({}, {}, {"video": 0, "audio": 0}, 0)
+    if not streams:
+        return scan  # PyAV would read every stream (subtitles, metadata) instead
+    try:
+        for packet in container.demux(streams):
+            if packet.pts is not None and packet.duration:
+                _extend(scan.packet_ends, packet.stream.index, packet.pts + packet.duration, packet)
+            if decode_all or not scan.frames[packet.stream.type]:
+                _decode(packet, scan)
+    except av.FFmpegError:
+        # Reading stops here; what was read is measured against the header.
+        scan.errors += 1
+    return scan
+
+
+def _decode(packet, scan: _Scan) -> None:
+    try:
+        frames = packet.decode()
+    except av.FFmpegError:
+        scan.errors += 1
+        return
+    for frame in frames:
+        scan.frames[packet.stream.type] += 1
+        if frame.pts is not None:
+            _extend(scan.decoded_ends, packet.stream.index, frame.pts + _frame_length(frame), frame)
+
+
+def _frame_length(frame) -> int:
+    """A frame's length in its own time base (audio frames know it from their samples)."""
+    if getattr(frame, "samples", None) and frame.sample_rate and frame.time_base:
+        return round(frame.samples / frame.sample_rate / frame.time_base)
+    return frame.duration or 0
+
+
+def _extend(ends: dict[int, float], index: int, end_pts: int, timed) -> None:
+    if timed.time_base:
+        ends[index] = max(ends.get(index, 0.0), float(end_pts * timed.time_base))
+
+
+def _missing_seconds(container, ends: dict[int, float]) -> tuple[float, float] | None:
+    """(seconds present, seconds declared) of the first stream that stops short, if any."""
+    for stream in [*container.streams.video[:1], *container.streams.audio[:1]]:
+        if not stream.duration or not stream.time_base:
+            continue  # fragmented MP4s (browser recordings) may declare no duration
+        start = float((stream.start_time or 0) * stream.time_base)
+        declared = start + float(stream.duration * stream.time_base)
+        present = ends.get(stream.index, 0.0)
+        if declared - present > TRUNCATION_TOLERANCE_SECONDS:
+            return present, declared
+    return None
+
+
+def _seconds(value: int | None, unit: float) -> float | None:
+    return round(value * unit, 3) if value is not None else None
+
+
+def _truncated(name: str, present: float, declared: float) -> ValidationError:
+    return ValidationError(
+        gettext(
+            "El video «%(name)s» está incompleto: se corta a los %(present)s segundos de "
+            "%(declared)s. Vuelva a copiarlo o exportarlo completo y cárguelo de nuevo."
+        ),
+        code="truncated",
+        params={
+            "name": name,
+            "present": number_format(present, decimal_pos=1, use_l10n=True),
+            "declared": number_format(declared, decimal_pos=1, use_l10n=True),
+        },
+    )
+
+
+_DECODERS = {
+    FileFormat.JPEG: _inspect_jpeg,
+    FileFormat.PDF: _inspect_pdf,
+    FileFormat.MP4: _inspect_mp4,
+}
+
+
+# --- messages -------------------------------------------------------------------
+
+
+def _megabytes(size: int, *, above: int | None = None) -> str:
+    """Megabytes with one decimal at most; with ``above``, never shown as that
+    limit or less (5 MB and 1 byte reads "5,1 MB", not "5 MB")."""
+    value = round(size / MEGABYTE, 1)
+    if above is not None and value <= above / MEGABYTE:
+        value = math.floor(above / MEGABYTE * 10 + 1) / 10
+    decimals = 0 if value == int(value) else 1
+    return number_format(value, decimal_pos=decimals, use_l10n=True)
+
+
+def _too_large(kind: DocumentKind, name: str, size: int | None) -> ValidationError:
+    if size is None:
+        message = gettext("El archivo «%(name)s» pesa más de %(limit)s MB, que es el máximo.")
+    else:
+        message = gettext("El archivo «%(name)s» pesa %(size)s MB; el máximo es %(limit)s MB.")
+    if kind == DocumentKind.VIDEO:
+        fix = gettext(
+            "Redúzcalo (grábelo con menor resolución, por ejemplo 480p, o comprímalo con "
+            "una aplicación de video) y vuelva a cargarlo."
+        )
+    else:
+        fix = gettext(
+            "Redúzcalo (por ejemplo, tome la foto con menor resolución o escanee el "
+            "documento a 150 ppp) y vuelva a cargarlo."
+        )
+    return ValidationError(
+        f"{message} {fix}",
+        code="too_large",
+        params={
+            "name": name,
+            "size": _megabytes(size or 0, above=MAX_BYTES[kind]),
+            "limit": _megabytes(MAX_BYTES[kind]),
+        },
+    )
+
+
+def _corrupt(file_format: FileFormat, name: str) -> ValidationError:
+    return ValidationError(_CORRUPT_MESSAGES[file_format], code="corrupt", params={"name": name})
+
+
+_CORRUPT_MESSAGES = {
+    FileFormat.JPEG: _(
+        "El archivo «%(name)s» parece una imagen JPG, pero está dañado o incompleto y no se "
+        "puede abrir. Vuelva a tomar o guardar la foto y cárguela de nuevo."
+    ),
+    FileFormat.PDF: _(
+        "El archivo «%(name)s» parece un PDF, pero está dañado, incompleto o no tiene "
+        "páginas y no se puede abrir. Vuelva a generarlo o escanearlo y cárguelo de nuevo."
+    ),
+    FileFormat.MP4: _(
+        "El archivo «%(name)s» parece un video MP4, pero está dañado y no se puede "
+        "reproducir. Vuelva a grabarlo o exportarlo y cárguelo de nuevo."
+    ),
+}
+
+
+def _wrong_type(kind: DocumentKind, name: str, content: bytes) -> ValidationError:
+    actual, category = describe_content(content)
+    expected = "MP4" if kind == DocumentKind.VIDEO else "JPG/JPEG ni PDF"
+    if actual is None:
+        message = gettext("El archivo «%(name)s» no es %(expected)s: no se reconoce su contenido.")
+    else:
+        message = gettext("El archivo «%(name)s» es %(actual)s, no %(expected)s.")
+    fix = _WRONG_TYPE_FIXES[(kind == DocumentKind.VIDEO, category)]
+    return ValidationError(
+        f"{message} {fix}",
+        code="wrong_type",
+        params={"name": name, "actual": actual, "expected": expected},
+    )
+
+
+_SAVE_AS_DOCUMENT = _("Guarde el documento como PDF o tómele una foto en JPG y vuelva a cargarlo.")
+_VIDEO_GOES_HERE = _("Aquí va el video de autorización, en formato MP4 con imagen y sonido.")
+# (is the video slot, what the file is) → how to fix it.
+_WRONG_TYPE_FIXES = {
+    (False, "image"): _("Guárdela como JPG o PDF y vuelva a cargarla."),
+    (False, "heic"): _(
+        "Guárdela como JPG o PDF y vuelva a cargarla (en el iPhone: Ajustes > Cámara > "
+        "Formatos > «Más compatible»)."
+    ),
+    (False, "video"): _SAVE_AS_DOCUMENT,
+    (False, "other"): _SAVE_AS_DOCUMENT,
+    (True, "video"): _("Guárdelo o conviértalo a MP4 y vuelva a cargarlo."),
+    (True, "image"): _VIDEO_GOES_HERE,
+    (True, "heic"): _VIDEO_GOES_HERE,
+    (True, "other"): _VIDEO_GOES_HERE,
+}
+
+# Only for the message: what a refused file actually is.
+_PILLOW_FORMATS = ("PNG", "GIF", "WEBP", "BMP", "TIFF", "JPEG2000", "ICO", "PSD", "JPEG")
+_FTYP_KINDS = (
+    (b"qt", _("un video QuickTime (MOV)"), "video"),
+    (b"3g", _("un video 3GP"), "video"),
+    (b"M4A", _("un archivo de audio M4A"), "other"),
+    (b"M4B", _("un audiolibro M4B"), "other"),
+    (b"hei", _("una imagen HEIC (formato del iPhone)"), "heic"),
+    (b"mif", _("una imagen HEIC (formato del iPhone)"), "heic"),
+    (b"msf", _("una secuencia de imágenes HEIC"), "heic"),
+    (b"avi", _("una imagen AVIF"), "image"),
+)
+_SIGNATURES = (
+    (0, b"\x1a\x45\xdf\xa3", _("un video WebM o MKV"), "video"),
+    (8, b"AVI ", _("un video AVI"), "video"),
+    (8, b"WAVE", _("un archivo de audio WAV"), "other"),
+    (0, b"OggS", _("un archivo de audio o video Ogg"), "other"),
+    (0, b"ID3", _("un archivo de audio MP3"), "other"),
+    (4, b"moov", _("un video QuickTime (MOV)"), "video"),
+    (4, b"mdat", _("un video QuickTime (MOV)"), "video"),
+    (4, b"wide", _("un video QuickTime (MOV)"), "video"),
+    (0, b"PK\x03\x04", _("un archivo comprimido (ZIP, DOCX, XLSX u ODT)"), "other"),
+    (0, b"\xd0\xcf\x11\xe0", _("un documento de Office antiguo (DOC o XLS)"), "other"),
+    (0, b"Rar!", _("un archivo comprimido RAR"), "other"),
+    (0, b"7z\xbc\xaf", _("un archivo comprimido 7-Zip"), "other"),
+    (0, b"\x1f\x8b", _("un archivo comprimido GZIP"), "other"),
+    (0, b"{\\rtf", _("un documento RTF"), "other"),
+    (0, b"MZ", _("un programa de Windows"), "other"),
+    (0, b"\x7fELF", _("un programa"), "other"),
+)
+_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<meta", b"<script", b"<div")
+
+
+def describe_content(content: bytes) -> tuple[str | None, str]:
+    """A short Spanish phrase for what ``content`` is (``None`` if unknown) and its
+    category (``image``, ``heic``, ``video`` or ``other``), for refusal messages."""
+    if content.startswith(b"\xff\xd8\xff"):
+        return gettext("una imagen JPG"), "image"
+    if b"%PDF-" in content[:1024]:
+        return gettext("un documento PDF"), "other"
+    if content[4:8] == b"ftyp":
+        return _describe_iso_media(content)
+    for offset, signature, phrase, category in _SIGNATURES:
+        if content[offset : offset + len(signature)] == signature:
+            return str(phrase), category
+    image_format = _pillow_format(content)
+    if image_format:
+        return gettext("una imagen %(format)s") % {"format": image_format}, "image"
+    return _describe_text(content)
+
+
+def _describe_iso_media(content: bytes) -> tuple[str, str]:
+    major, _compatible = _ftyp_brands(content)
+    if _is_mp4_brand(content):
+        return gettext("un video MP4"), "video"
+    for prefix, phrase, category in _FTYP_KINDS:
+        if major.startswith(prefix):
+            return str(phrase), category
+    return gettext("un archivo multimedia de tipo «%(brand)s»") % {
+        "brand": major.decode("latin-1").strip()
+    }, "other"
+
+
+def _pillow_format(content: bytes) -> str | None:
+    try:
+        with Image.open(io.BytesIO(content), formats=_PILLOW_FORMATS) as image:
+            return "WebP" if image.format == "WEBP" else image.format
+    except Exception:
+        # Any failure only means "not an image Pillow knows"; nothing is decoded.
+        return None
+
+
+def _describe_text(content: bytes) -> tuple[str | None, str]:
+    head = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(_HTML_STARTS) or b"<html" in head[:1024]:
+        return gettext("una página web (HTML)"), "other"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return gettext("una imagen SVG"), "image"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # Only a character cut at the end of the sample is allowed.
+        if error.start < len(head) - 3:
+            return None, "other"
+    if b"\x00" in head:
+        return None, "other"
+    return gettext("un archivo de texto"), "other"

@@ -1,0 +1,144 @@
+"""The outbox: every message is a row first, then an SMTP send by the worker.
+
+A message is queued in the same transaction as the change it announces, so a
+rolled-back change sends nothing, and a committed one is never forgotten: the
+task sends it, and the scheduler re-enqueues anything a dead worker left behind.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from .models import OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+TEMPLATE_DIR = "notifications/email"
+
+
+def email_render(template: str, context: dict) -> tuple[str, str, str]:
+    """Subject, plain text and HTML of a message, in Spanish."""
+    context = {"site_url": settings.SITE_URL, **context}
+    with translation.override("es"):
+        subject = render_to_string(f"{TEMPLATE_DIR}/{template}.subject.txt", context)
+        text = render_to_string(f"{TEMPLATE_DIR}/{template}.txt", context)
+        html = render_to_string(f"{TEMPLATE_DIR}/{template}.html", context)
+    return " ".join(subject.split()), text, html
+
+
+def email_queue(
+    *,
+    template: str,
+    to: str,
+    context: dict,
+    dedupe_key: str,
+    case=None,
+    attachments: list[dict] | None = None,
+) -> OutboundEmail:
+    """Queue one message. The same `dedupe_key` never produces a second message."""
+    existing = OutboundEmail.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    subject, text, html = email_render(template, {"case": case, **context})
+    email = OutboundEmail.objects.create(
+        case=case,
+        template=template,
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        attachments=attachments or [],
+        dedupe_key=dedupe_key,
+        next_attempt_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: _enqueue_send(email.pk))
+    return email
+
+
+def _enqueue_send(email_id: int, run_after: dt.datetime | None = None) -> None:
+    from .tasks import email_send_task
+
+    task = email_send_task.using(run_after=run_after) if run_after else email_send_task
+    task.enqueue(email_id)
+
+
+def _claim(email_id: int) -> OutboundEmail | None:
+    """Take the message for this worker; None when another worker has it, or it is done."""
+    now = timezone.now()
+    claimed = OutboundEmail.objects.filter(
+        pk=email_id, status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
+    ).update(status=OutboundEmail.Status.SENDING, claimed_at=now)
+    return OutboundEmail.objects.get(pk=email_id) if claimed else None
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """1, 2, 4 ... minutes, at most an hour, between attempts."""
+    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+
+
+def email_send(*, email_id: int) -> OutboundEmail | None:
+    """Send one queued message over SMTP, recording success or scheduling a retry."""
+    email = _claim(email_id)
+    if email is None:
+        return None
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
+        headers={"X-Ventanilla-Case": email.case.number if email.case_id else ""},
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    for part in email.attachments:
+        message.attach(part["filename"], part["content"], part["content_type"])
+    try:
+        message.send()
+    except Exception as exc:  # any SMTP or network failure: keep the message, try later
+        email.attempts += 1
+        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        if email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+            email.status = OutboundEmail.Status.FAILED
+        else:
+            email.status = OutboundEmail.Status.PENDING
+            email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
+        email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+        logger.warning("email %s to case %s failed: %s", email.pk, email.case_id, email.last_error)
+        if email.status == OutboundEmail.Status.PENDING:
+            _enqueue_send(email.pk, run_after=email.next_attempt_at)
+        return email
+    email.attempts += 1
+    email.status = OutboundEmail.Status.SENT
+    email.sent_at = timezone.now()
+    email.message_id = message.extra_headers.get("Message-ID", "") or ""
+    email.save(update_fields=["attempts", "status", "sent_at", "message_id"])
+    return email
+
+
+def outbox_requeue_stalled() -> int:
+    """Re-enqueue messages a dead worker left behind: claimed long ago, or due and forgotten.
+
+    Run periodically by the scheduler; sending stays safe because of the claim.
+    """
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
+    OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, claimed_at__lt=stale).update(
+        status=OutboundEmail.Status.PENDING, next_attempt_at=now
+    )
+    due = list(
+        OutboundEmail.objects.filter(
+            status=OutboundEmail.Status.PENDING, next_attempt_at__lt=stale
+        ).values_list("pk", flat=True)
+    )
+    # Push the due time forward so a still-dead worker does not get the same message
+    # enqueued again at every tick.
+    OutboundEmail.objects.filter(pk__in=due).update(next_attempt_at=now)
+    for email_id in due:
+        _enqueue_send(email_id)
+    return len(due)

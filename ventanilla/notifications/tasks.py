@@ -1,0 +1,10 @@
+from django.tasks import task
+
+from .services import email_send
+
+
+@task()
+def email_send_task(email_id: int) -> str:
+    """Send one outbox message; safe to run twice (the message is claimed first)."""
+    email = email_send(email_id=email_id)
+    return email.status if email is not None else "skipped"

@@ -1,0 +1,41 @@
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from ventanilla.cases.scheduler import cases_requeue_stalled_checks
+from ventanilla.notifications.services import outbox_requeue_stalled
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = "Periodic jobs: re-enqueue checks and emails that a dead worker left behind."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Run one round and exit.")
+
+    def handle(self, *args, once: bool, **options):
+        running = True
+
+        def stop(*_):
+            nonlocal running
+            running = False
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        while running:
+            close_old_connections()
+            checks = cases_requeue_stalled_checks()
+            emails = outbox_requeue_stalled()
+            if checks or emails:
+                logger.info("requeued %s case checks and %s emails", checks, emails)
+            if once:
+                return
+            for _ in range(settings.SCHEDULER_INTERVAL_SECONDS):
+                if not running:
+                    break
+                time.sleep(1)
