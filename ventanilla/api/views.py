@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.http import Http404
 from django.utils import translation
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer
 
 from ventanilla.audit.services import audit_log
@@ -116,28 +116,33 @@ def case_create(request):
     with translation.override("es"):
         form = CaseSubmissionForm(request.POST, request.FILES)
         if not form.is_valid():
-            return 422, {"errors": {k: list(v) for k, v in form.errors.items()}}
+            return Status(422, {"errors": {k: list(v) for k, v in form.errors.items()}})
         case = services.case_submit(
             fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
         )
-    return 201, {"number": case.number, "status": case.status}
+    return Status(201, {"number": case.number, "status": case.status})
 
 
-@api.get("/cases/{number}", response={200: CaseStatusOut, 404: DetailOut}, summary="Estado de un trámite")
+@api.get(
+    "/cases/{number}", response={200: CaseStatusOut, 404: DetailOut}, summary="Estado de un trámite"
+)
 def case_status(request, number: str, id_number: str = ""):
     case = case_for_citizen(number, id_number)
     if case is None:
         # The same answer for an unknown number and a wrong identification.
-        return 404, {"detail": "No encontramos un trámite con ese número e identificación."}
-    return 200, {
-        "number": case.number,
-        "status": case.status,
-        "status_label": status_label(case.status),
-        "timeline": [
-            {**entry, "status_label": status_label(entry["status"])}
-            for entry in case_timeline(case)
-        ],
-    }
+        return Status(404, {"detail": "No encontramos un trámite con ese número e identificación."})
+    return Status(
+        200,
+        {
+            "number": case.number,
+            "status": case.status,
+            "status_label": status_label(case.status),
+            "timeline": [
+                {**entry, "status_label": status_label(entry["status"])}
+                for entry in case_timeline(case)
+            ],
+        },
+    )
 
 
 def _staff_case(request, number: str, permission: str = Permission.VIEW_CASES):
@@ -156,7 +161,9 @@ def _action_out(case):
 
 @api.get("/staff/cases", auth=StaffToken(), response=list[QueueItem], summary="Cola de trámites")
 def staff_queue(request, status: str | None = None):
-    cases = case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")
+    cases = case_queue(status=status).order_by(
+        F("review_due_at").asc(nulls_last=True), "submitted_at"
+    )
     return [presenters.queue_item(c) for c in cases[:500]]
 
 
@@ -175,7 +182,7 @@ def staff_case(request, number: str):
 def staff_correction(request, number: str, payload: CorrectionIn):
     case = _staff_case(request, number, Permission.DECIDE)
     services.case_request_correction(case=case, actor=request.auth, **payload.dict())
-    return 200, _action_out(case)
+    return Status(200, _action_out(case))
 
 
 @api.post(
@@ -186,7 +193,7 @@ def staff_correction(request, number: str, payload: CorrectionIn):
 def staff_reject(request, number: str, payload: RejectIn):
     case = _staff_case(request, number, Permission.DECIDE)
     services.case_reject(case=case, actor=request.auth, **payload.dict())
-    return 200, _action_out(case)
+    return Status(200, _action_out(case))
 
 
 @api.post(
@@ -197,7 +204,7 @@ def staff_reject(request, number: str, payload: RejectIn):
 def staff_invite(request, number: str, payload: InviteIn):
     case = _staff_case(request, number, Permission.DECIDE)
     services.case_invite(case=case, actor=request.auth, **payload.dict())
-    return 200, _action_out(case)
+    return Status(200, _action_out(case))
 
 
 @api.post(
@@ -208,7 +215,7 @@ def staff_invite(request, number: str, payload: InviteIn):
 def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
     case = _staff_case(request, number, Permission.DECIDE)
     services.case_record_call_outcome(case=case, actor=request.auth, **payload.dict())
-    return 200, _action_out(case)
+    return Status(200, _action_out(case))
 
 
 @api.get("/staff/insured/{id_number}", auth=StaffToken(), response={200: dict, 404: DetailOut})
@@ -217,32 +224,42 @@ def staff_insured(request, id_number: str):
         raise Forbidden
     person = insured_with_history(id_number=id_number)
     if person is None:
-        return 404, {"detail": "No existe en el registro."}
+        return Status(404, {"detail": "No existe en el registro."})
     audit_log(action="registry.viewed", actor=request.auth, obj=person, reason="api")
     contact = {
         name: getattr(person, name)
         for name in (
-            "email", "phone", "ecuador_mobile", "ecuador_landline", "foreign_phone",
-            "residence_country", "residence_region", "residence_city", "postal_code",
+            "email",
+            "phone",
+            "ecuador_mobile",
+            "ecuador_landline",
+            "foreign_phone",
+            "residence_country",
+            "residence_region",
+            "residence_city",
+            "postal_code",
         )
     }
-    return 200, {
-        "id_type": person.id_type,
-        "id_number": person.id_number,
-        "first_names": person.first_names,
-        "last_names": person.last_names,
-        "birth_date": person.birth_date,
-        "insured_type": person.insured_type,
-        "contact": contact,
-        "history": [
-            {
-                "field": c.field,
-                "old_value": c.old_value,
-                "new_value": c.new_value,
-                "changed_at": c.changed_at,
-                "case": c.case.number if c.case else None,
-                "changed_by": c.changed_by.get_username() if c.changed_by else None,
-            }
-            for c in person.changes.all()
-        ],
-    }
+    return Status(
+        200,
+        {
+            "id_type": person.id_type,
+            "id_number": person.id_number,
+            "first_names": person.first_names,
+            "last_names": person.last_names,
+            "birth_date": person.birth_date,
+            "insured_type": person.insured_type,
+            "contact": contact,
+            "history": [
+                {
+                    "field": c.field,
+                    "old_value": c.old_value,
+                    "new_value": c.new_value,
+                    "changed_at": c.changed_at,
+                    "case": c.case.number if c.case else None,
+                    "changed_by": c.changed_by.get_username() if c.changed_by else None,
+                }
+                for c in person.changes.all()
+            ],
+        },
+    )

@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -91,7 +91,6 @@ def email_send(*, email_id: int) -> OutboundEmail | None:
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        connection=get_connection(timeout=settings.EMAIL_TIMEOUT),
         headers={"X-Ventanilla-Case": email.case.number if email.case_id else ""},
     )
     if email.body_html:

@@ -45,7 +45,7 @@ PEOPLE = [
         "birth_date": "1990-09-15", "birth_province": "24", "fingerprint_code": "C2222D3333",
         "id_issue_date": "2020-02-17", "residence_country": "US", "residence_region": "US-NY",
         "residence_city": "Queens", "postal_code": "11368", "foreign_phone": "+1 718 555 0147",
-        "email": "jorge.tomala@example.org", "ecuador_mobile": "0976543210",
+        "email": "jorge.tomala@example.org", "ecuador_mobile": "0961234567",
     },
 ]
 

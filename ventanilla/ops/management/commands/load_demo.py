@@ -1,0 +1,103 @@
+"""Demo data for `make run`: staff users, insured persons and a few cases in different
+states, all synthetic. Safe to run again: what exists is kept."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from ventanilla.cases import services
+from ventanilla.cases.forms import CaseSubmissionForm
+from ventanilla.cases.models import Case
+from ventanilla.checks.services import case_checks_run
+from ventanilla.registry.models import InsuredPerson
+from ventanilla.staff.roles import Role
+from ventanilla.staff.services import staff_user_ensure
+from ventanilla.testing.factories import PEOPLE, submission_fields, submission_files
+
+DEMO_PASSWORD = "demo-ventanilla-2026"
+STAFF = [
+    ("analista", Role.ANALYST, "Ana"),
+    ("supervisor", Role.SUPERVISOR, "Sofía"),
+    ("auditor", Role.AUDITOR, "Aurelio"),
+]
+INSURED_TYPES = ["afiliado", "jubilado", "derechohabiente", "afiliado"]
+
+
+def _submit(fields: dict, *, spoken: bool = False) -> Case:
+    form = CaseSubmissionForm(fields, submission_files(fields, spoken=spoken))
+    if not form.is_valid():
+        raise RuntimeError(f"demo request refused: {form.errors.as_json()}")
+    case = services.case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    return case_checks_run(case_id=case.pk)
+
+
+def _next_morning(days: int) -> dt.datetime:
+    ecuador = ZoneInfo("America/Guayaquil")
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=ecuador)
+
+
+class Command(BaseCommand):
+    help = "Load synthetic demo data (staff users, insured persons, cases in several states)."
+
+    def handle(self, *args, **options):
+        users = {
+            username: staff_user_ensure(
+                username=username, password=DEMO_PASSWORD, role=role, first_name=name,
+                email=f"{username}@iess.example",
+            )
+            for username, role, name in STAFF
+        }
+        for person, insured_type in zip(PEOPLE, INSURED_TYPES, strict=True):
+            InsuredPerson.objects.get_or_create(
+                id_type="cedula",
+                id_number=person["id_number"],
+                defaults={
+                    "first_names": person["first_names"],
+                    "last_names": person["last_names"],
+                    "birth_date": person["birth_date"],
+                    "insured_type": insured_type,
+                    "email": person["email"].replace("@example.org", "@correo-anterior.example"),
+                    "phone": "+593" + person["ecuador_mobile"][1:],
+                },
+            )
+        if Case.objects.exists():
+            self.stdout.write("Los trámites de demostración ya existen; no se crean otros.")
+        else:
+            self._cases(users["analista"])
+        self.stdout.write(
+            "Usuarios de demostración (contraseña «%s»): %s"
+            % (DEMO_PASSWORD, ", ".join(f"{u} ({r.label})" for u, r, _ in STAFF))
+        )
+
+    @transaction.atomic
+    def _cases(self, analyst):
+        in_review = _submit(submission_fields(0), spoken=True)
+        correction = _submit(submission_fields(1))
+        services.case_request_correction(
+            case=correction,
+            actor=analyst,
+            items=["selfie"],
+            reasons=["face_not_visible"],
+            message="En la fotografía no se ve su rostro completo. Tómela de frente, sin gorra.",
+        )
+        scheduled = _submit(submission_fields(2))
+        services.case_invite(case=scheduled, actor=analyst, starts_at=_next_morning(3))
+        completed = _submit(submission_fields(3))
+        services.case_invite(case=completed, actor=analyst, starts_at=_next_morning(1))
+        services.case_record_call_outcome(
+            case=completed, actor=analyst, identity_validated=True,
+            notes="Documento y respuestas coinciden con el registro.",
+        )
+        unknown = _submit(
+            submission_fields(
+                0, id_type="passport", id_number="A1234567", fingerprint_code="", id_issue_date="",
+                first_names="Carlos", last_names="Desconocido Pérez", email="carlos.d@example.org",
+            )
+        )
+        for case in (in_review, correction, scheduled, completed, unknown):
+            case.refresh_from_db()
+            self.stdout.write(f"  {case.number}  {case.get_status_display()}")
