@@ -79,7 +79,12 @@ def run_worker():
 
     def run():
         call_command(
-            "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--interval", "0",
+            "db_worker",
+            "--batch",
+            "--no-startup-delay",
+            "--no-reload",
+            "--interval",
+            "0",
             verbosity=0,
         )
 
@@ -100,7 +105,15 @@ def worker_process(smtp_server, transactional_db):
     env["EMAIL_URL"] = f"smtp://127.0.0.1:{smtp_server.port}"
     env["PRIVATE_STORAGE_DIR"] = str(django_settings.PRIVATE_STORAGE_DIR)
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-reload",
+            "--interval",
+            "0.2",
+            "--no-startup-delay",
+        ],
         cwd=ROOT,
         env=env,
     )

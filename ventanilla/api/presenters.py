@@ -3,16 +3,30 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from ventanilla.cases.constants import CaseStatus, IdType, Province, ReviewReason
+from ventanilla.cases.constants import IdType, Province, ReviewReason
 from ventanilla.cases.selectors import status_label
 from ventanilla.checks.selectors import checks_for_case
 from ventanilla.workdays.selectors import working_days_left
 
 CASE_FIELDS = (
-    "id_type", "id_number", "first_names", "last_names", "birth_date", "birth_province",
-    "fingerprint_code", "id_issue_date", "sector", "message", "residence_country",
-    "residence_region", "residence_city", "postal_code", "foreign_phone", "email",
-    "ecuador_mobile", "ecuador_landline",
+    "id_type",
+    "id_number",
+    "first_names",
+    "last_names",
+    "birth_date",
+    "birth_province",
+    "fingerprint_code",
+    "id_issue_date",
+    "sector",
+    "message",
+    "residence_country",
+    "residence_region",
+    "residence_city",
+    "postal_code",
+    "foreign_phone",
+    "email",
+    "ecuador_mobile",
+    "ecuador_landline",
 )
 
 
@@ -87,7 +101,13 @@ def case_detail(case) -> dict:
         for e in case.emails.all()
     ]
     data["timeline"] = [
-        {"from": t.from_status, "to": t.to_status, "at": t.at, "by": t.actor_label, "reason": t.reason}
+        {
+            "from": t.from_status,
+            "to": t.to_status,
+            "at": t.at,
+            "by": t.actor_label,
+            "reason": t.reason,
+        }
         for t in case.transitions.all()
     ]
     data["corrections"] = [

@@ -11,7 +11,6 @@ from ninja.security import HttpBearer
 
 from ventanilla.audit.services import audit_log
 from ventanilla.cases import services
-from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.selectors import (
     case_for_citizen,

@@ -28,3 +28,6 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.starts_at:%Y-%m-%d %H:%M} UTC"

@@ -11,7 +11,9 @@ from .providers import meeting_provider
 from .timezones import residence_timezone
 
 
-def appointment_create(*, case, actor, starts_at: dt.datetime, meeting_url: str = "") -> Appointment:
+def appointment_create(
+    *, case, actor, starts_at: dt.datetime, meeting_url: str = ""
+) -> Appointment:
     """Create the call for `case` at `starts_at` (aware); a meeting room is made unless given."""
     if starts_at.tzinfo is None:
         raise ValueError("starts_at must carry a time-zone offset")

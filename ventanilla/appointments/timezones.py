@@ -17,7 +17,25 @@ REGION_ZONES = {
     "ES-CN": "Atlantic/Canary",
     "ES-GC": "Atlantic/Canary",
     "ES-TF": "Atlantic/Canary",
-    **{f"US-{s}": "America/Chicago" for s in ("IL", "TX", "MN", "WI", "IA", "MO", "LA", "OK", "KS", "NE", "AR", "MS", "AL", "TN")},
+    **{
+        f"US-{s}": "America/Chicago"
+        for s in (
+            "IL",
+            "TX",
+            "MN",
+            "WI",
+            "IA",
+            "MO",
+            "LA",
+            "OK",
+            "KS",
+            "NE",
+            "AR",
+            "MS",
+            "AL",
+            "TN",
+        )
+    },
     **{f"US-{s}": "America/Denver" for s in ("CO", "UT", "NM", "WY", "MT")},
     "US-AZ": "America/Phoenix",
     **{f"US-{s}": "America/Los_Angeles" for s in ("CA", "WA", "OR", "NV")},

@@ -19,19 +19,29 @@ class CorrectionActionForm(forms.Form):
     reasons = forms.MultipleChoiceField(
         label=_("Motivos"), choices=ReviewReason.choices, widget=forms.CheckboxSelectMultiple
     )
-    message = forms.CharField(label=_("Mensaje para el ciudadano"), widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label=_("Mensaje para el ciudadano"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class RejectActionForm(forms.Form):
     reasons = forms.MultipleChoiceField(
-        label=_("Motivos del rechazo"), choices=ReviewReason.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Motivos del rechazo"),
+        choices=ReviewReason.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
-    message = forms.CharField(label=_("Mensaje para el ciudadano"), widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(
+        label=_("Mensaje para el ciudadano"), widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class InviteActionForm(forms.Form):
-    date = forms.DateField(label=_("Fecha (hora de Ecuador)"), widget=forms.DateInput(attrs={"type": "date"}))
-    time = forms.TimeField(label=_("Hora (Ecuador)"), widget=forms.TimeInput(attrs={"type": "time"}))
+    date = forms.DateField(
+        label=_("Fecha (hora de Ecuador)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    time = forms.TimeField(
+        label=_("Hora (Ecuador)"), widget=forms.TimeInput(attrs={"type": "time"})
+    )
     meeting_url = forms.URLField(
         label=_("Enlace de la reunión (opcional)"),
         required=False,
@@ -39,7 +49,9 @@ class InviteActionForm(forms.Form):
     )
 
     def starts_at(self) -> dt.datetime:
-        return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=ECUADOR)
+        return dt.datetime.combine(
+            self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=ECUADOR
+        )
 
 
 class CallOutcomeActionForm(forms.Form):
@@ -50,5 +62,7 @@ class CallOutcomeActionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     notes = forms.CharField(
-        label=_("Notas (obligatorias si no se valida)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notas (obligatorias si no se valida)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )

@@ -41,7 +41,9 @@ def _case_or_404(request, number):
 def queue(request):
     status = request.GET.get("estado") or None
     cases = list(
-        case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")[:200]
+        case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")[
+            :200
+        ]
     )
     now = timezone.now()
     rows = [
@@ -49,7 +51,9 @@ def queue(request):
             "case": case,
             "days_left": working_days_left(now, case.review_due_at) if case.review_due_at else None,
             "hours_left": (
-                round((case.review_due_at - now).total_seconds() / 3600) if case.review_due_at else None
+                round((case.review_due_at - now).total_seconds() / 3600)
+                if case.review_due_at
+                else None
             ),
             "overdue": bool(case.review_due_at and case.review_due_at < now),
         }
@@ -91,7 +95,10 @@ def _decide(request, number, form_class, prefix, run):
     form = form_class(request.POST, prefix=prefix)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}")
+            messages.error(
+                request,
+                f"{form.fields[field].label if field in form.fields else ''}: {' '.join(errors)}",
+            )
         return redirect("backoffice:case", number=case.number)
     try:
         run(case, form)
@@ -109,8 +116,13 @@ def _decide(request, number, form_class, prefix, run):
 @staff_required(Permission.DECIDE)
 def request_correction(request, number):
     return _decide(
-        request, number, CorrectionActionForm, "correction",
-        lambda case, form: services.case_request_correction(case=case, actor=request.user, **form.cleaned_data),
+        request,
+        number,
+        CorrectionActionForm,
+        "correction",
+        lambda case, form: services.case_request_correction(
+            case=case, actor=request.user, **form.cleaned_data
+        ),
     )
 
 
@@ -118,7 +130,10 @@ def request_correction(request, number):
 @staff_required(Permission.DECIDE)
 def reject(request, number):
     return _decide(
-        request, number, RejectActionForm, "reject",
+        request,
+        number,
+        RejectActionForm,
+        "reject",
         lambda case, form: services.case_reject(case=case, actor=request.user, **form.cleaned_data),
     )
 
@@ -127,9 +142,14 @@ def reject(request, number):
 @staff_required(Permission.DECIDE)
 def invite(request, number):
     return _decide(
-        request, number, InviteActionForm, "invite",
+        request,
+        number,
+        InviteActionForm,
+        "invite",
         lambda case, form: services.case_invite(
-            case=case, actor=request.user, starts_at=form.starts_at(),
+            case=case,
+            actor=request.user,
+            starts_at=form.starts_at(),
             meeting_url=form.cleaned_data["meeting_url"],
         ),
     )
@@ -139,8 +159,13 @@ def invite(request, number):
 @staff_required(Permission.DECIDE)
 def call_outcome(request, number):
     return _decide(
-        request, number, CallOutcomeActionForm, "outcome",
-        lambda case, form: services.case_record_call_outcome(case=case, actor=request.user, **form.cleaned_data),
+        request,
+        number,
+        CallOutcomeActionForm,
+        "outcome",
+        lambda case, form: services.case_record_call_outcome(
+            case=case, actor=request.user, **form.cleaned_data
+        ),
     )
 
 
@@ -162,11 +187,13 @@ def document(request, number, document_id):
         document_open(doc),
         content_type=doc.content_type,
         as_attachment=False,
-        filename=f"{case.number}-{doc.kind}-v{doc.version}{doc.file.name[doc.file.name.rfind('.'):]}",
+        filename=f"{case.number}-{doc.kind}-v{doc.version}{doc.file.name[doc.file.name.rfind('.') :]}",
     )
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; media-src 'self'; plugin-types application/pdf"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; media-src 'self'; plugin-types application/pdf"
+    )
     return response
 
 
@@ -176,4 +203,6 @@ def insured(request, id_number):
     if person is None:
         raise Http404
     audit_log(action="registry.viewed", actor=request.user, obj=person)
-    return render(request, "backoffice/insured.html", {"person": person, "changes": person.changes.all()})
+    return render(
+        request, "backoffice/insured.html", {"person": person, "changes": person.changes.all()}
+    )

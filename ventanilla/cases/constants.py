@@ -68,22 +68,30 @@ class ReviewReason(models.TextChoices):
     """Why requirements are sent back or rejected: the seed's anti-fraud rules, coded."""
 
     ILLEGIBLE_IMAGE = "illegible_image", _("Fotografía o documento ilegible")
-    FACE_NOT_VISIBLE = "face_not_visible", _(
-        "El rostro no se ve completo o hay accesorios que impiden la identificación "
-        "(gorra, gafas, mascarilla)"
+    FACE_NOT_VISIBLE = (
+        "face_not_visible",
+        _(
+            "El rostro no se ve completo o hay accesorios que impiden la identificación "
+            "(gorra, gafas, mascarilla)"
+        ),
     )
     AMENDED_FORM = "amended_form", _("Formulario con enmendaduras")
     PASTED_SIGNATURE = "pasted_signature", _("Firma cortada y pegada")
     SIGNATURE_INCONSISTENT = "signature_inconsistent", _("Inconsistencias en la firma")
     UNSIGNED_FORM = "unsigned_form", _("La solicitud no está firmada")
-    ESIGNATURE_AS_PHOTO = "esignature_as_photo", _(
-        "Solicitud con firma electrónica presentada como fotografía (debe cargarse el archivo original)"
+    ESIGNATURE_AS_PHOTO = (
+        "esignature_as_photo",
+        _(
+            "Solicitud con firma electrónica presentada como fotografía (debe cargarse el archivo original)"
+        ),
     )
-    FIELD_INCONSISTENT = "field_inconsistent", _(
-        "Inconsistencia en un campo de información obligatorio"
+    FIELD_INCONSISTENT = (
+        "field_inconsistent",
+        _("Inconsistencia en un campo de información obligatorio"),
     )
-    INCOMPLETE_STATEMENT = "incomplete_statement", _(
-        "El video no contiene todo el diálogo de autorización"
+    INCOMPLETE_STATEMENT = (
+        "incomplete_statement",
+        _("El video no contiene todo el diálogo de autorización"),
     )
     MISSING_REQUIREMENT = "missing_requirement", _("Falta un requisito o está incompleto")
     OTHER = "other", _("Otro motivo (detallado en el mensaje)")

@@ -38,7 +38,9 @@ class CaseSubmissionForm(forms.Form):
     id_number = forms.CharField(
         label=_("Número de identificación"),
         max_length=20,
-        error_messages=_required(_("Ingrese su número de cédula, pasaporte o código de extranjero.")),
+        error_messages=_required(
+            _("Ingrese su número de cédula, pasaporte o código de extranjero.")
+        ),
     )
     first_names = forms.CharField(
         label=_("Nombres"),
@@ -60,7 +62,7 @@ class CaseSubmissionForm(forms.Form):
     )
     birth_province = forms.ChoiceField(
         label=_("Provincia de nacimiento"),
-        choices=Province.choices,
+        choices=[("", "—"), *Province.choices],
         error_messages={
             **_required(_("Elija su provincia de nacimiento, o «Nacido en el exterior».")),
             "invalid_choice": _("Elija una de las 24 provincias, o «Nacido en el exterior»."),
@@ -114,7 +116,9 @@ class CaseSubmissionForm(forms.Form):
         max_length=254,
         error_messages={
             **_required(_("Ingrese su correo electrónico: por él recibirá las notificaciones.")),
-            "invalid": _("El correo electrónico no es válido; revise que tenga la forma nombre@dominio.com."),
+            "invalid": _(
+                "El correo electrónico no es válido; revise que tenga la forma nombre@dominio.com."
+            ),
         },
     )
     ecuador_mobile = forms.CharField(
@@ -154,12 +158,16 @@ class CaseSubmissionForm(forms.Form):
     )
     request_form = forms.FileField(
         label=_("Solicitud de actualización firmada"),
-        help_text=_("Firmada a mano (foto o escaneo) o con firma electrónica (el PDF original). Hasta 2 MB."),
+        help_text=_(
+            "Firmada a mano (foto o escaneo) o con firma electrónica (el PDF original). Hasta 2 MB."
+        ),
         error_messages=_required(_("Cargue la solicitud de actualización firmada.")),
     )
     video = forms.FileField(
         label=_("Video de autorización"),
-        help_text=_("MP4, hasta 5 MB, con su rostro visible y el texto completo de la autorización."),
+        help_text=_(
+            "MP4, hasta 5 MB, con su rostro visible y el texto completo de la autorización."
+        ),
         error_messages=_required(_("Cargue el video de autorización en formato MP4.")),
     )
 
@@ -212,7 +220,9 @@ class CaseSubmissionForm(forms.Form):
         return self.cleaned_data["email"].strip().lower()
 
     def clean_ecuador_mobile(self):
-        return validators.phone_clean(self.cleaned_data["ecuador_mobile"], region="EC", kind="ec_mobile")
+        return validators.phone_clean(
+            self.cleaned_data["ecuador_mobile"], region="EC", kind="ec_mobile"
+        )
 
     def clean_ecuador_landline(self):
         value = self.cleaned_data.get("ecuador_landline", "").strip()
@@ -223,8 +233,12 @@ class CaseSubmissionForm(forms.Form):
         self._clean_identification(data)
         country = data.get("residence_country")
         if country:
-            self._clean_field(data, "residence_region", lambda v: validators.region_clean(country, v))
-            self._clean_field(data, "postal_code", lambda v: validators.postal_code_clean(country, v))
+            self._clean_field(
+                data, "residence_region", lambda v: validators.region_clean(country, v)
+            )
+            self._clean_field(
+                data, "postal_code", lambda v: validators.postal_code_clean(country, v)
+            )
             self._clean_field(
                 data,
                 "foreign_phone",
@@ -254,19 +268,24 @@ class CaseSubmissionForm(forms.Form):
         if not data.get("fingerprint_code"):
             self.add_error(
                 "fingerprint_code",
-                _("Con cédula, ingrese el código dactilar (reverso de la cédula, por ejemplo E3331I2222)."),
+                _(
+                    "Con cédula, ingrese el código dactilar (reverso de la cédula, por ejemplo E3331I2222)."
+                ),
             )
         else:
             self._clean_field(data, "fingerprint_code", validators.fingerprint_code_clean)
         issue_date = data.get("id_issue_date")
         if issue_date is None and "id_issue_date" not in self.errors:
-            self.add_error("id_issue_date", _("Con cédula, ingrese la fecha de expedición de la cédula."))
+            self.add_error(
+                "id_issue_date", _("Con cédula, ingrese la fecha de expedición de la cédula.")
+            )
         elif issue_date is not None:
             if issue_date > timezone.localdate():
                 self.add_error("id_issue_date", _("La fecha de expedición no puede ser futura."))
             elif data.get("birth_date") and issue_date < data["birth_date"]:
                 self.add_error(
-                    "id_issue_date", _("La fecha de expedición es anterior a su fecha de nacimiento.")
+                    "id_issue_date",
+                    _("La fecha de expedición es anterior a su fecha de nacimiento."),
                 )
 
     def _clean_id_back(self, data):
@@ -274,11 +293,17 @@ class CaseSubmissionForm(forms.Form):
         if data.get("id_back") or "id_back" in self.errors:
             return
         # One PDF may hold both sides of the document.
-        both_sides = front is not None and front.format == FileFormat.PDF and front.details.get("page_count", 0) >= 2
+        both_sides = (
+            front is not None
+            and front.format == FileFormat.PDF
+            and front.details.get("page_count", 0) >= 2
+        )
         if front is not None and not both_sides:
             self.add_error(
                 "id_back",
-                _("Cargue el reverso de su documento, o un solo PDF con ambos lados (dos páginas)."),
+                _(
+                    "Cargue el reverso de su documento, o un solo PDF con ambos lados (dos páginas)."
+                ),
             )
 
     def case_fields(self) -> dict:
@@ -318,4 +343,3 @@ class _CorrectionBase(forms.Form):
 
     def uploads(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v}
-

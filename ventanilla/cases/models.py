@@ -12,6 +12,9 @@ class CaseNumberSequence(models.Model):
     year = models.PositiveIntegerField(primary_key=True)
     last_value = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
 
 class Case(models.Model):
     """One request to update an insured person's contact data (a trámite)."""
@@ -103,6 +106,9 @@ class CaseTransition(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.from_status} -> {self.to_status}"
+
 
 class CorrectionRequest(models.Model):
     """The analyst asked for some items again; the citizen answers through a personal link."""
@@ -121,3 +127,6 @@ class CorrectionRequest(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {', '.join(self.items)}"

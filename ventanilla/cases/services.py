@@ -62,35 +62,42 @@ def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
     """Register a citizen's request: the case, its five files, a number, a deadline,
     a confirmation email and the background checks. All or nothing: if anything
     fails, no row and no file is left behind."""
-    with files_removed_on_failure() as stored:
-        with transaction.atomic():
-            now = timezone.now()
-            case = Case(
-                **fields,
-                number=_next_case_number(now),
-                status=CaseStatus.SUBMITTED,
-                submitted_at=now,
-                status_changed_at=now,
-                review_due_at=working_day_deadline(now, settings.REVIEW_WORKING_DAYS),
+    with files_removed_on_failure() as stored, transaction.atomic():
+        now = timezone.now()
+        case = Case(
+            **fields,
+            number=_next_case_number(now),
+            status=CaseStatus.SUBMITTED,
+            submitted_at=now,
+            status_changed_at=now,
+            review_due_at=working_day_deadline(now, settings.REVIEW_WORKING_DAYS),
+        )
+        case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
+        case.save()
+        case.flags = _flags_for(case)
+        case.save(update_fields=["flags"])
+        for kind, upload in uploads.items():
+            stored.append(
+                document_save(case=case, kind=kind, upload=upload, inspected=inspected[kind])
             )
-            case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
-            case.save()
-            case.flags = _flags_for(case)
-            case.save(update_fields=["flags"])
-            for kind, upload in uploads.items():
-                stored.append(document_save(case=case, kind=kind, upload=upload, inspected=inspected[kind]))
-            CaseTransition.objects.create(
-                case=case, to_status=CaseStatus.SUBMITTED, at=now, actor_label=CITIZEN
-            )
-            audit_log(action="case.submitted", actor=CITIZEN, case=case, obj=case, new={"flags": case.flags})
-            email_queue(
-                template="case_received",
-                to=case.email,
-                case=case,
-                context={"review_working_days": settings.REVIEW_WORKING_DAYS},
-                dedupe_key=f"case_received:{case.number}",
-            )
-            _enqueue_checks(case.pk)
+        CaseTransition.objects.create(
+            case=case, to_status=CaseStatus.SUBMITTED, at=now, actor_label=CITIZEN
+        )
+        audit_log(
+            action="case.submitted",
+            actor=CITIZEN,
+            case=case,
+            obj=case,
+            new={"flags": case.flags},
+        )
+        email_queue(
+            template="case_received",
+            to=case.email,
+            case=case,
+            context={"review_working_days": settings.REVIEW_WORKING_DAYS},
+            dedupe_key=f"case_received:{case.number}",
+        )
+        _enqueue_checks(case.pk)
     return case
 
 
@@ -101,7 +108,9 @@ def case_mark_checked(*, case_id: int) -> Case:
     case.checks_completed_at = timezone.now()
     case.save(update_fields=["checks_completed_at"])
     if case.status == CaseStatus.SUBMITTED:
-        statemachine.transition(case, CaseStatus.IN_REVIEW, reason="Verificaciones automáticas terminadas")
+        statemachine.transition(
+            case, CaseStatus.IN_REVIEW, reason="Verificaciones automáticas terminadas"
+        )
     return case
 
 
@@ -130,7 +139,9 @@ def _token_hash(token: str) -> str:
 
 
 @transaction.atomic
-def case_request_correction(*, case: Case, actor, items: list[str], reasons: list[str], message: str) -> CorrectionRequest:
+def case_request_correction(
+    *, case: Case, actor, items: list[str], reasons: list[str], message: str
+) -> CorrectionRequest:
     """Ask the citizen to upload some items again; the review clock stops until they answer."""
     from ventanilla.documents.constants import DocumentKind
 
@@ -144,7 +155,9 @@ def case_request_correction(*, case: Case, actor, items: list[str], reasons: lis
     now = timezone.now()
     statemachine.transition(case, CaseStatus.CORRECTION_REQUESTED, actor=actor, reason=message)
     case.review_working_days_left = (
-        working_days_left(now, case.review_due_at) if case.review_due_at else settings.REVIEW_WORKING_DAYS
+        working_days_left(now, case.review_due_at)
+        if case.review_due_at
+        else settings.REVIEW_WORKING_DAYS
     )
     case.review_due_at = None
     case.save(update_fields=["review_working_days_left", "review_due_at"])
@@ -195,36 +208,43 @@ def correction_for_token(token: str) -> CorrectionRequest | None:
     )
 
 
-def case_submit_correction(*, correction: CorrectionRequest, uploads: dict, inspected: dict) -> Case:
+def case_submit_correction(
+    *, correction: CorrectionRequest, uploads: dict, inspected: dict
+) -> Case:
     """The citizen sent the corrected items: new document versions, the clock resumes,
     the checks run again and the case goes back to the analyst."""
-    with files_removed_on_failure() as stored:
-        with transaction.atomic():
-            correction = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
-            case = _lock(correction.case)
-            if correction.answered_at is not None:
-                raise statemachine.IllegalTransition(case, CaseStatus.IN_REVIEW)
-            now = timezone.now()
-            for kind, upload in uploads.items():
-                stored.append(
-                    document_save(
-                        case=case, kind=kind, upload=upload, inspected=inspected[kind], correction=correction
-                    )
+    with files_removed_on_failure() as stored, transaction.atomic():
+        correction = CorrectionRequest.objects.select_for_update().get(pk=correction.pk)
+        case = _lock(correction.case)
+        if correction.answered_at is not None:
+            raise statemachine.IllegalTransition(case, CaseStatus.IN_REVIEW)
+        now = timezone.now()
+        for kind, upload in uploads.items():
+            stored.append(
+                document_save(
+                    case=case,
+                    kind=kind,
+                    upload=upload,
+                    inspected=inspected[kind],
+                    correction=correction,
                 )
-            correction.answered_at = now
-            correction.save(update_fields=["answered_at"])
-            statemachine.transition(case, CaseStatus.IN_REVIEW, actor=CITIZEN, reason="Corrección enviada")
-            case.review_due_at = working_day_deadline(now, max(case.review_working_days_left or 1, 1))
-            case.review_working_days_left = None
-            case.save(update_fields=["review_due_at", "review_working_days_left"])
-            email_queue(
-                template="correction_received",
-                to=case.email,
-                case=case,
-                context={},
-                dedupe_key=f"correction_received:{correction.pk}",
             )
-            _enqueue_checks(case.pk)
+        correction.answered_at = now
+        correction.save(update_fields=["answered_at"])
+        statemachine.transition(
+            case, CaseStatus.IN_REVIEW, actor=CITIZEN, reason="Corrección enviada"
+        )
+        case.review_due_at = working_day_deadline(now, max(case.review_working_days_left or 1, 1))
+        case.review_working_days_left = None
+        case.save(update_fields=["review_due_at", "review_working_days_left"])
+        email_queue(
+            template="correction_received",
+            to=case.email,
+            case=case,
+            context={},
+            dedupe_key=f"correction_received:{correction.pk}",
+        )
+        _enqueue_checks(case.pk)
     return case
 
 
@@ -262,17 +282,26 @@ def case_invite(*, case: Case, actor, starts_at: dt.datetime, meeting_url: str =
     if case.status not in (CaseStatus.IN_REVIEW, CaseStatus.CALL_PENDING):
         raise statemachine.IllegalTransition(case, CaseStatus.CALL_SCHEDULED)
     if case.status == CaseStatus.IN_REVIEW:
-        statemachine.transition(case, CaseStatus.CALL_PENDING, actor=actor, reason="Requisitos aprobados")
+        statemachine.transition(
+            case, CaseStatus.CALL_PENDING, actor=actor, reason="Requisitos aprobados"
+        )
         case.reviewed_at = timezone.now()
         case.save(update_fields=["reviewed_at"])
-    appointment = appointment_create(case=case, actor=actor, starts_at=starts_at, meeting_url=meeting_url)
-    statemachine.transition(case, CaseStatus.CALL_SCHEDULED, actor=actor, reason="Videollamada agendada")
+    appointment = appointment_create(
+        case=case, actor=actor, starts_at=starts_at, meeting_url=meeting_url
+    )
+    statemachine.transition(
+        case, CaseStatus.CALL_SCHEDULED, actor=actor, reason="Videollamada agendada"
+    )
     audit_log(
         action="appointment.created",
         actor=actor,
         case=case,
         obj=appointment,
-        new={"starts_at": appointment.starts_at.isoformat(), "meeting_url": appointment.meeting_url},
+        new={
+            "starts_at": appointment.starts_at.isoformat(),
+            "meeting_url": appointment.meeting_url,
+        },
     )
     email_queue(
         template="call_invitation",
@@ -307,7 +336,8 @@ def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, not
     appointment = case.appointments.filter(status="scheduled").first()
     if case.status != CaseStatus.CALL_SCHEDULED or appointment is None:
         raise statemachine.IllegalTransition(
-            case, CaseStatus.IDENTITY_VALIDATED if identity_validated else CaseStatus.IDENTITY_REJECTED
+            case,
+            CaseStatus.IDENTITY_VALIDATED if identity_validated else CaseStatus.IDENTITY_REJECTED,
         )
     appointment.status = "held"
     appointment.outcome_notes = notes
@@ -326,7 +356,9 @@ def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, not
         return case
     statemachine.transition(case, CaseStatus.IDENTITY_VALIDATED, actor=actor, reason=notes)
     person, changes = contact_data_apply(case=case, actor=actor)
-    statemachine.transition(case, CaseStatus.COMPLETED, actor=actor, reason="Datos de contacto actualizados")
+    statemachine.transition(
+        case, CaseStatus.COMPLETED, actor=actor, reason="Datos de contacto actualizados"
+    )
     email_queue(
         template="update_completed",
         to=case.email,

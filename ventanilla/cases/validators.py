@@ -27,7 +27,10 @@ POSTAL_CODE_RULES = {
     "FR": (r"^\d{5}$", "5 cifras, por ejemplo 75001"),
     "MX": (r"^\d{5}$", "5 dígitos, por ejemplo 06000"),
     "CL": (r"^\d{7}$", "7 dígitos, por ejemplo 8320000"),
-    "CA": (r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$", "letra-dígito-letra dígito-letra-dígito, por ejemplo M5V 3L9"),
+    "CA": (
+        r"^[A-Z]\d[A-Z] ?\d[A-Z]\d$",
+        "letra-dígito-letra dígito-letra-dígito, por ejemplo M5V 3L9",
+    ),
     "GB": (r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", "por ejemplo SW1A 1AA"),
 }
 
@@ -65,7 +68,9 @@ def id_number_clean(id_type: str, raw: str) -> str:
                 ),
                 code="checksum",
             ) from exc
-    pattern = settings.PASSPORT_PATTERN if id_type == IdType.PASSPORT else settings.FOREIGNER_CODE_PATTERN
+    pattern = (
+        settings.PASSPORT_PATTERN if id_type == IdType.PASSPORT else settings.FOREIGNER_CODE_PATTERN
+    )
     if not re.match(pattern, value):
         label = _("pasaporte") if id_type == IdType.PASSPORT else _("código de extranjero")
         raise ValidationError(
@@ -168,7 +173,9 @@ def phone_clean(raw: str, *, region: str, kind: str) -> str:
         number = phonenumbers.parse(raw or "", region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(
-            _("No es un número de teléfono. Escríbalo con el código de país, por ejemplo +34 612 345 678."),
+            _(
+                "No es un número de teléfono. Escríbalo con el código de país, por ejemplo +34 612 345 678."
+            ),
             code="format",
         ) from exc
     if not phonenumbers.is_valid_number(number):
@@ -183,17 +190,28 @@ def phone_clean(raw: str, *, region: str, kind: str) -> str:
             _("Aquí va un teléfono del país donde reside, no uno de Ecuador."), code="not_foreign"
         )
     if kind == "ec_mobile" and not (
-        is_ecuadorian and number_type in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        is_ecuadorian
+        and number_type
+        in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     ):
         raise ValidationError(
-            _("Ingrese un celular de Ecuador: 10 dígitos que empiezan por 09, por ejemplo 0991234567."),
+            _(
+                "Ingrese un celular de Ecuador: 10 dígitos que empiezan por 09, por ejemplo 0991234567."
+            ),
             code="not_ec_mobile",
         )
     if kind == "ec_landline" and not (
-        is_ecuadorian and number_type in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        is_ecuadorian
+        and number_type
+        in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
     ):
         raise ValidationError(
-            _("Ingrese un teléfono fijo de Ecuador con su código de provincia, por ejemplo 02 394 5666."),
+            _(
+                "Ingrese un teléfono fijo de Ecuador con su código de provincia, por ejemplo 02 394 5666."
+            ),
             code="not_ec_landline",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

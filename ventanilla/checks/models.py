@@ -20,3 +20,6 @@ class CheckResult(models.Model):
 
     class Meta:
         ordering = ["name", "document__kind", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.name}: {self.outcome}"

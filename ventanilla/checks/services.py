@@ -46,17 +46,27 @@ def _check_integrity(case, document) -> CheckResult:
             inspected = revalidate_stored(document.kind, stored)
     except ValidationError as exc:
         return _record(
-            case, document, CheckName.FILE_INTEGRITY, CheckOutcome.FAIL, " ".join(exc.messages),
+            case,
+            document,
+            CheckName.FILE_INTEGRITY,
+            CheckOutcome.FAIL,
+            " ".join(exc.messages),
             {"code": exc.code or ""},
         )
     if inspected.sha256 != document.sha256:
         return _record(
-            case, document, CheckName.FILE_INTEGRITY, CheckOutcome.FAIL,
+            case,
+            document,
+            CheckName.FILE_INTEGRITY,
+            CheckOutcome.FAIL,
             "El archivo guardado no coincide con el recibido (huella SHA-256 distinta).",
             {"stored_sha256": inspected.sha256, "received_sha256": document.sha256},
         )
     return _record(
-        case, document, CheckName.FILE_INTEGRITY, CheckOutcome.PASS,
+        case,
+        document,
+        CheckName.FILE_INTEGRITY,
+        CheckOutcome.PASS,
         f"{inspected.format.upper()} válido, {inspected.size} bytes.",
         {"sha256": inspected.sha256, **inspected.details},
     )
@@ -66,18 +76,25 @@ def _check_video(case, document) -> CheckResult:
     with document_open(document) as stored:
         probe = probe_video(stored)
     if not probe.get("complete"):
-        outcome, summary = CheckOutcome.FAIL, (
-            f"El video está incompleto o dañado: se pudieron reproducir "
-            f"{probe.get('decoded_seconds', 0):.1f} de {probe.get('duration_seconds', 0):.1f} s."
+        outcome, summary = (
+            CheckOutcome.FAIL,
+            (
+                f"El video está incompleto o dañado: se pudieron reproducir "
+                f"{probe.get('decoded_seconds', 0):.1f} de {probe.get('duration_seconds', 0):.1f} s."
+            ),
         )
     elif probe.get("duration_seconds", 0) < MIN_STATEMENT_SECONDS:
-        outcome, summary = CheckOutcome.WARN, (
-            f"El video dura {probe['duration_seconds']:.1f} s: parece corto para la "
-            "declaración completa."
+        outcome, summary = (
+            CheckOutcome.WARN,
+            (
+                f"El video dura {probe['duration_seconds']:.1f} s: parece corto para la "
+                "declaración completa."
+            ),
         )
     else:
-        outcome, summary = CheckOutcome.PASS, (
-            f"Video de {probe['duration_seconds']:.1f} s con imagen y sonido."
+        outcome, summary = (
+            CheckOutcome.PASS,
+            (f"Video de {probe['duration_seconds']:.1f} s con imagen y sonido."),
         )
     return _record(case, document, CheckName.VIDEO_PROBE, outcome, summary, probe)
 
@@ -97,7 +114,10 @@ def case_checks_run(*, case_id: int) -> Case:
         except Exception as exc:  # a broken check must not stop the case reaching an analyst
             logger.exception("check failed on document %s", document.pk)
             _record(
-                case, document, CheckName.FILE_INTEGRITY, CheckOutcome.ERROR,
+                case,
+                document,
+                CheckName.FILE_INTEGRITY,
+                CheckOutcome.ERROR,
                 "No se pudo verificar el archivo; revíselo manualmente.",
                 {"error": f"{type(exc).__name__}: {exc}"[:500]},
             )

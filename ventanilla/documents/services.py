@@ -28,7 +28,10 @@ def files_removed_on_failure() -> Iterator[list[Document]]:
 def document_save(*, case, kind: str, upload, inspected, correction=None) -> Document:
     """Store one inspected upload as the current version of its kind."""
     previous = (
-        Document.objects.select_for_update().filter(case=case, kind=kind).order_by("-version").first()
+        Document.objects.select_for_update()
+        .filter(case=case, kind=kind)
+        .order_by("-version")
+        .first()
     )
     document = Document(
         case=case,
@@ -54,5 +57,3 @@ def document_save(*, case, kind: str, upload, inspected, correction=None) -> Doc
 def document_open(document: Document):
     """The stored file, opened for reading."""
     return default_storage.open(document.file.name, "rb")
-
-

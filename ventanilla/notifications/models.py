@@ -35,3 +35,6 @@ class OutboundEmail(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.template} -> {self.to} ({self.status})"

@@ -29,10 +29,16 @@ def _task_queue() -> dict:
 def healthz(request):
     """200 when the database, the private storage and the task queue answer; 503 otherwise."""
     parts = {}
-    for name, probe in (("database", _database), ("storage", _storage), ("task_queue", _task_queue)):
+    for name, probe in (
+        ("database", _database),
+        ("storage", _storage),
+        ("task_queue", _task_queue),
+    ):
         try:
             parts[name] = probe()
         except Exception as exc:  # report, don't crash: this page exists to say what is broken
             parts[name] = {"ok": False, "error": type(exc).__name__}
     healthy = all(part["ok"] for part in parts.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
+    )

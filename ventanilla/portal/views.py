@@ -30,7 +30,9 @@ def case_new(request):
         # The number is shown from the session, never from the address bar.
         request.session[SESSION_LAST_CASE] = {"number": case.number, "email": case.email}
         return redirect("portal:case_received")
-    return render(request, "portal/case_form.html", {"form": form}, status=422 if form.errors else 200)
+    return render(
+        request, "portal/case_form.html", {"form": form}, status=422 if form.errors else 200
+    )
 
 
 def case_received(request):

@@ -46,7 +46,11 @@ class ContactDataChange(models.Model):
     new_value = models.CharField(max_length=255, blank=True)
     changed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="contact_changes"
+        "cases.Case",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contact_changes",
     )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -56,3 +60,6 @@ class ContactDataChange(models.Model):
         ordering = ["-changed_at", "-id"]
         verbose_name = "cambio de datos de contacto"
         verbose_name_plural = "cambios de datos de contacto"
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.field}"

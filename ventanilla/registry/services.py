@@ -16,7 +16,15 @@ from ventanilla.cases.constants import IdType
 from .constants import CONTACT_FIELDS, InsuredType
 from .models import ContactDataChange, InsuredPerson
 
-IMPORT_COLUMNS = ("id_number", "first_names", "last_names", "birth_date", "insured_type", "email", "phone")
+IMPORT_COLUMNS = (
+    "id_number",
+    "first_names",
+    "last_names",
+    "birth_date",
+    "insured_type",
+    "email",
+    "phone",
+)
 
 
 @dataclass
@@ -38,7 +46,9 @@ def _import_row(row: dict[str, str]) -> dict:
             f"insured_type «{insured_type}» debe ser uno de {', '.join(InsuredType.values)}"
         )
     try:
-        birth_date = dt.date.fromisoformat(row["birth_date"].strip()) if row.get("birth_date") else None
+        birth_date = (
+            dt.date.fromisoformat(row["birth_date"].strip()) if row.get("birth_date") else None
+        )
     except ValueError as exc:
         raise ValidationError(f"birth_date «{row['birth_date']}» no es AAAA-MM-DD") from exc
     email = (row.get("email") or "").strip()

@@ -43,7 +43,9 @@ def api_token_user(key: str):
 
 
 @transaction.atomic
-def staff_user_ensure(*, username: str, password: str, role: str, email: str = "", first_name: str = "") -> object:
+def staff_user_ensure(
+    *, username: str, password: str, role: str, email: str = "", first_name: str = ""
+) -> object:
     """Create (or reset) a staff user in one role. Used by the demo data and tests."""
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.set_password(password)
@@ -54,5 +56,3 @@ def staff_user_ensure(*, username: str, password: str, role: str, email: str = "
     group, _ = Group.objects.get_or_create(name=role)
     user.groups.set([group])
     return user
-
-

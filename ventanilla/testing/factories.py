@@ -20,37 +20,77 @@ STATEMENT = (
 # Made-up people living abroad. Valid cédula check digits, nothing else real.
 PEOPLE = [
     {
-        "id_number": "0923456784", "first_names": "María Fernanda", "last_names": "Quispe Andrade",
-        "birth_date": "1984-06-12", "birth_province": "09", "fingerprint_code": "E3331I2222",
-        "id_issue_date": "2019-03-04", "residence_country": "ES", "residence_region": "ES-M",
-        "residence_city": "Madrid", "postal_code": "28045", "foreign_phone": "+34 612 345 678",
-        "email": "maria.quispe@example.org", "ecuador_mobile": "0991234567",
+        "id_number": "0923456784",
+        "first_names": "María Fernanda",
+        "last_names": "Quispe Andrade",
+        "birth_date": "1984-06-12",
+        "birth_province": "09",
+        "fingerprint_code": "E3331I2222",
+        "id_issue_date": "2019-03-04",
+        "residence_country": "ES",
+        "residence_region": "ES-M",
+        "residence_city": "Madrid",
+        "postal_code": "28045",
+        "foreign_phone": "+34 612 345 678",
+        "email": "maria.quispe@example.org",
+        "ecuador_mobile": "0991234567",
     },
     {
-        "id_number": "0102030400", "first_names": "Luis Alberto", "last_names": "Guamán Sarmiento",
-        "birth_date": "1971-11-02", "birth_province": "01", "fingerprint_code": "V4443V4442",
-        "id_issue_date": "2017-08-21", "residence_country": "US", "residence_region": "US-NJ",
-        "residence_city": "Newark", "postal_code": "07102", "foreign_phone": "+1 201 555 0123",
-        "email": "luis.guaman@example.org", "ecuador_mobile": "0987654321",
+        "id_number": "0102030400",
+        "first_names": "Luis Alberto",
+        "last_names": "Guamán Sarmiento",
+        "birth_date": "1971-11-02",
+        "birth_province": "01",
+        "fingerprint_code": "V4443V4442",
+        "id_issue_date": "2017-08-21",
+        "residence_country": "US",
+        "residence_region": "US-NJ",
+        "residence_city": "Newark",
+        "postal_code": "07102",
+        "foreign_phone": "+1 201 555 0123",
+        "email": "luis.guaman@example.org",
+        "ecuador_mobile": "0987654321",
     },
     {
-        "id_number": "1761234564", "first_names": "Rosa Elena", "last_names": "Pilataxi Toapanta",
-        "birth_date": "1962-01-30", "birth_province": "17", "fingerprint_code": "A1234B5678",
-        "id_issue_date": "2021-05-10", "residence_country": "IT", "residence_region": "IT-MI",
-        "residence_city": "Milán", "postal_code": "20121", "foreign_phone": "+39 312 345 6789",
-        "email": "rosa.pilataxi@example.org", "ecuador_mobile": "0998877665",
+        "id_number": "1761234564",
+        "first_names": "Rosa Elena",
+        "last_names": "Pilataxi Toapanta",
+        "birth_date": "1962-01-30",
+        "birth_province": "17",
+        "fingerprint_code": "A1234B5678",
+        "id_issue_date": "2021-05-10",
+        "residence_country": "IT",
+        "residence_region": "IT-MI",
+        "residence_city": "Milán",
+        "postal_code": "20121",
+        "foreign_phone": "+39 312 345 6789",
+        "email": "rosa.pilataxi@example.org",
+        "ecuador_mobile": "0998877665",
     },
     {
-        "id_number": "2401234568", "first_names": "Jorge Iván", "last_names": "Tomalá Reyes",
-        "birth_date": "1990-09-15", "birth_province": "24", "fingerprint_code": "C2222D3333",
-        "id_issue_date": "2020-02-17", "residence_country": "US", "residence_region": "US-NY",
-        "residence_city": "Queens", "postal_code": "11368", "foreign_phone": "+1 718 555 0147",
-        "email": "jorge.tomala@example.org", "ecuador_mobile": "0961234567",
+        "id_number": "2401234568",
+        "first_names": "Jorge Iván",
+        "last_names": "Tomalá Reyes",
+        "birth_date": "1990-09-15",
+        "birth_province": "24",
+        "fingerprint_code": "C2222D3333",
+        "id_issue_date": "2020-02-17",
+        "residence_country": "US",
+        "residence_region": "US-NY",
+        "residence_city": "Queens",
+        "postal_code": "11368",
+        "foreign_phone": "+1 718 555 0147",
+        "email": "jorge.tomala@example.org",
+        "ecuador_mobile": "0961234567",
     },
 ]
 
-PLACE_NAMES = {"ES-M": "España, Madrid, Madrid", "US-NJ": "Estados Unidos, Nueva Jersey, Newark",
-               "IT-MI": "Italia, Lombardía, Milán", "US-NY": "Estados Unidos, Nueva York, Queens"}
+PLACE_NAMES = {
+    "ES-M": "España, Madrid, Madrid",
+    "US-NJ": "Estados Unidos, Nueva Jersey, Newark",
+    "IT-MI": "Italia, Lombardía, Milán",
+    "US-NY": "Estados Unidos, Nueva York, Queens",
+}
 
 
 def submission_fields(person: int = 0, **overrides) -> dict[str, str]:
@@ -77,14 +117,22 @@ def statement_for(fields: dict) -> str:
 def submission_files(fields: dict | None = None, *, spoken: bool = False, **overrides) -> dict:
     """The five uploads. With `spoken`, the video says the whole statement (espeak-ng)."""
     fields = fields or submission_fields()
-    video = media.mp4_bytes(statement=statement_for(fields)) if spoken else media.mp4_bytes(seconds=2)
+    video = (
+        media.mp4_bytes(statement=statement_for(fields)) if spoken else media.mp4_bytes(seconds=2)
+    )
     files = {
-        "id_front": SimpleUploadedFile("cedula-frente.jpg", media.jpeg_bytes(text="ANVERSO"), "image/jpeg"),
-        "id_back": SimpleUploadedFile("cedula-reverso.jpg", media.jpeg_bytes(text="REVERSO"), "image/jpeg"),
+        "id_front": SimpleUploadedFile(
+            "cedula-frente.jpg", media.jpeg_bytes(text="ANVERSO"), "image/jpeg"
+        ),
+        "id_back": SimpleUploadedFile(
+            "cedula-reverso.jpg", media.jpeg_bytes(text="REVERSO"), "image/jpeg"
+        ),
         "selfie": SimpleUploadedFile("selfie.jpg", media.jpeg_bytes(text="SELFIE"), "image/jpeg"),
         "request_form": SimpleUploadedFile(
             "solicitud.pdf",
-            media.pdf_bytes(["Solicitud de actualización de datos de contacto", fields["first_names"]]),
+            media.pdf_bytes(
+                ["Solicitud de actualización de datos de contacto", fields["first_names"]]
+            ),
             "application/pdf",
         ),
         "video": SimpleUploadedFile("autorizacion.mp4", video, "video/mp4"),

@@ -13,7 +13,9 @@ def holidays_seed(*, years: list[int]) -> int:
     Returns how many rows were added.
     """
     added = 0
-    for day, name in sorted(holidays_lib.country_holidays("EC", years=years, language="es").items()):
+    for day, name in sorted(
+        holidays_lib.country_holidays("EC", years=years, language="es").items()
+    ):
         if day.weekday() >= 5:
             continue
         _, created = Holiday.objects.get_or_create(

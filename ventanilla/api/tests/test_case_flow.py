@@ -34,8 +34,11 @@ def _calendar(message) -> Calendar:
 
 def test_case_from_submission_to_updated_registry(client, smtp_server, run_worker, staff_headers):
     person = InsuredPerson.objects.create(
-        id_number="0923456784", first_names="María Fernanda", last_names="Quispe Andrade",
-        insured_type="afiliado", email=OLD_EMAIL,
+        id_number="0923456784",
+        first_names="María Fernanda",
+        last_names="Quispe Andrade",
+        insured_type="afiliado",
+        email=OLD_EMAIL,
     )
     fields = submission_fields()
 

@@ -177,7 +177,9 @@ def test_several_mistakes_are_all_reported_at_once(client):
 
 def test_one_pdf_with_both_sides_needs_no_back(client):
     fields = submission_fields()
-    both_sides = _upload("cedula.pdf", media.pdf_bytes(["ANVERSO Y REVERSO"], pages=2), "application/pdf")
+    both_sides = _upload(
+        "cedula.pdf", media.pdf_bytes(["ANVERSO Y REVERSO"], pages=2), "application/pdf"
+    )
     response = _post(client, fields, submission_files(fields, id_front=both_sides, id_back=None))
     assert response.status_code == 201, response.content
     case = Case.objects.get(number=response.json()["number"])

@@ -4,30 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Appointment',
+            name="Appointment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('ends_at', models.DateTimeField()),
-                ('citizen_timezone', models.CharField(max_length=64)),
-                ('meeting_provider', models.CharField(max_length=32)),
-                ('meeting_url', models.URLField(max_length=500)),
-                ('ical_uid', models.CharField(max_length=120, unique=True)),
-                ('ical_sequence', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('scheduled', 'Agendada'), ('held', 'Realizada'), ('cancelled', 'Cancelada')], default='scheduled', max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('outcome_notes', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("ends_at", models.DateTimeField()),
+                ("citizen_timezone", models.CharField(max_length=64)),
+                ("meeting_provider", models.CharField(max_length=32)),
+                ("meeting_url", models.URLField(max_length=500)),
+                ("ical_uid", models.CharField(max_length=120, unique=True)),
+                ("ical_sequence", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Agendada"),
+                            ("held", "Realizada"),
+                            ("cancelled", "Cancelada"),
+                        ],
+                        default="scheduled",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("outcome_notes", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['-starts_at'],
+                "ordering": ["-starts_at"],
             },
         ),
     ]

@@ -5,31 +5,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0002_initial'),
-        ('documents', '0001_initial'),
+        ("cases", "0002_initial"),
+        ("documents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CheckResult',
+            name="CheckResult",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(choices=[('file_integrity', 'Integridad de los archivos'), ('video_probe', 'Video: duración y pistas')], max_length=32)),
-                ('outcome', models.CharField(choices=[('pass', 'Correcto'), ('warn', 'Revisar'), ('fail', 'No cumple'), ('error', 'No se pudo verificar')], max_length=8)),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('summary', models.CharField(max_length=255)),
-                ('evidence', models.JSONField(blank=True, default=dict)),
-                ('is_current', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_results', to='cases.case')),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='documents.document')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        choices=[
+                            ("file_integrity", "Integridad de los archivos"),
+                            ("video_probe", "Video: duración y pistas"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("pass", "Correcto"),
+                            ("warn", "Revisar"),
+                            ("fail", "No cumple"),
+                            ("error", "No se pudo verificar"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("score", models.FloatField(blank=True, null=True)),
+                ("summary", models.CharField(max_length=255)),
+                ("evidence", models.JSONField(blank=True, default=dict)),
+                ("is_current", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_results",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="documents.document",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'document__kind', '-created_at'],
+                "ordering": ["name", "document__kind", "-created_at"],
             },
         ),
     ]

@@ -6,58 +6,124 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
+        ("cases", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InsuredPerson',
+            name="InsuredPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('id_type', models.CharField(choices=[('cedula', 'Cédula de identidad o ciudadanía'), ('passport', 'Pasaporte'), ('foreigner_code', 'Código de identificación para extranjeros (IESS)')], default='cedula', max_length=20)),
-                ('id_number', models.CharField(max_length=20, verbose_name='identificación')),
-                ('first_names', models.CharField(max_length=120, verbose_name='nombres')),
-                ('last_names', models.CharField(max_length=120, verbose_name='apellidos')),
-                ('birth_date', models.DateField(blank=True, null=True, verbose_name='fecha de nacimiento')),
-                ('insured_type', models.CharField(blank=True, choices=[('afiliado', 'Afiliado'), ('jubilado', 'Jubilado'), ('derechohabiente', 'Derechohabiente')], max_length=20)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='teléfono (E.164)')),
-                ('ecuador_mobile', models.CharField(blank=True, max_length=20)),
-                ('ecuador_landline', models.CharField(blank=True, max_length=20)),
-                ('foreign_phone', models.CharField(blank=True, max_length=20)),
-                ('residence_country', models.CharField(blank=True, max_length=2)),
-                ('residence_region', models.CharField(blank=True, max_length=120)),
-                ('residence_city', models.CharField(blank=True, max_length=120)),
-                ('postal_code', models.CharField(blank=True, max_length=20)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "id_type",
+                    models.CharField(
+                        choices=[
+                            ("cedula", "Cédula de identidad o ciudadanía"),
+                            ("passport", "Pasaporte"),
+                            ("foreigner_code", "Código de identificación para extranjeros (IESS)"),
+                        ],
+                        default="cedula",
+                        max_length=20,
+                    ),
+                ),
+                ("id_number", models.CharField(max_length=20, verbose_name="identificación")),
+                ("first_names", models.CharField(max_length=120, verbose_name="nombres")),
+                ("last_names", models.CharField(max_length=120, verbose_name="apellidos")),
+                (
+                    "birth_date",
+                    models.DateField(blank=True, null=True, verbose_name="fecha de nacimiento"),
+                ),
+                (
+                    "insured_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("afiliado", "Afiliado"),
+                            ("jubilado", "Jubilado"),
+                            ("derechohabiente", "Derechohabiente"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                (
+                    "phone",
+                    models.CharField(blank=True, max_length=20, verbose_name="teléfono (E.164)"),
+                ),
+                ("ecuador_mobile", models.CharField(blank=True, max_length=20)),
+                ("ecuador_landline", models.CharField(blank=True, max_length=20)),
+                ("foreign_phone", models.CharField(blank=True, max_length=20)),
+                ("residence_country", models.CharField(blank=True, max_length=2)),
+                ("residence_region", models.CharField(blank=True, max_length=120)),
+                ("residence_city", models.CharField(blank=True, max_length=120)),
+                ("postal_code", models.CharField(blank=True, max_length=20)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'asegurado',
-                'verbose_name_plural': 'asegurados',
-                'constraints': [models.UniqueConstraint(fields=('id_type', 'id_number'), name='insured_unique_id')],
+                "verbose_name": "asegurado",
+                "verbose_name_plural": "asegurados",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("id_type", "id_number"), name="insured_unique_id"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ContactDataChange',
+            name="ContactDataChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=40)),
-                ('old_value', models.CharField(blank=True, max_length=255)),
-                ('new_value', models.CharField(blank=True, max_length=255)),
-                ('changed_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='contact_changes', to='cases.case')),
-                ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='registry.insuredperson')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=40)),
+                ("old_value", models.CharField(blank=True, max_length=255)),
+                ("new_value", models.CharField(blank=True, max_length=255)),
+                ("changed_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contact_changes",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "changed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="changes",
+                        to="registry.insuredperson",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'cambio de datos de contacto',
-                'verbose_name_plural': 'cambios de datos de contacto',
-                'ordering': ['-changed_at', '-id'],
+                "verbose_name": "cambio de datos de contacto",
+                "verbose_name_plural": "cambios de datos de contacto",
+                "ordering": ["-changed_at", "-id"],
             },
         ),
     ]

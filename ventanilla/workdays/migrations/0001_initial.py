@@ -4,26 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Holiday',
+            name="Holiday",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True)),
-                ('name', models.CharField(max_length=120, verbose_name='nombre')),
-                ('is_working_day', models.BooleanField(default=False, help_text='Marque si el feriado se trasladó y este día sí se trabajó.', verbose_name='se trabaja')),
-                ('source', models.CharField(choices=[('package', 'Paquete holidays'), ('manual', 'Editado por un administrador')], default='manual', max_length=10)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True)),
+                ("name", models.CharField(max_length=120, verbose_name="nombre")),
+                (
+                    "is_working_day",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Marque si el feriado se trasladó y este día sí se trabajó.",
+                        verbose_name="se trabaja",
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("package", "Paquete holidays"),
+                            ("manual", "Editado por un administrador"),
+                        ],
+                        default="manual",
+                        max_length=10,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feriado',
-                'verbose_name_plural': 'feriados',
-                'ordering': ['date'],
+                "verbose_name": "feriado",
+                "verbose_name_plural": "feriados",
+                "ordering": ["date"],
             },
         ),
     ]

@@ -17,7 +17,7 @@ from ventanilla.staff.roles import Role
 from ventanilla.staff.services import staff_user_ensure
 from ventanilla.testing.factories import PEOPLE, submission_fields, submission_files
 
-DEMO_PASSWORD = "demo-ventanilla-2026"
+DEMO_PASSWORD = "demo-ventanilla-2026"  # noqa: S105 (published demo login)
 STAFF = [
     ("analista", Role.ANALYST, "Ana"),
     ("supervisor", Role.SUPERVISOR, "Sofía"),
@@ -30,7 +30,9 @@ def _submit(fields: dict, *, spoken: bool = False) -> Case:
     form = CaseSubmissionForm(fields, submission_files(fields, spoken=spoken))
     if not form.is_valid():
         raise RuntimeError(f"demo request refused: {form.errors.as_json()}")
-    case = services.case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case = services.case_submit(
+        fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
+    )
     return case_checks_run(case_id=case.pk)
 
 
@@ -46,7 +48,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {
             username: staff_user_ensure(
-                username=username, password=DEMO_PASSWORD, role=role, first_name=name,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=name,
                 email=f"{username}@iess.example",
             )
             for username, role, name in STAFF
@@ -69,8 +74,8 @@ class Command(BaseCommand):
         else:
             self._cases(users["analista"])
         self.stdout.write(
-            "Usuarios de demostración (contraseña «%s»): %s"
-            % (DEMO_PASSWORD, ", ".join(f"{u} ({r.label})" for u, r, _ in STAFF))
+            f"Usuarios de demostración (contraseña «{DEMO_PASSWORD}»): "
+            + ", ".join(f"{u} ({r.label})" for u, r, _ in STAFF)
         )
 
     @transaction.atomic
@@ -89,13 +94,21 @@ class Command(BaseCommand):
         completed = _submit(submission_fields(3))
         services.case_invite(case=completed, actor=analyst, starts_at=_next_morning(1))
         services.case_record_call_outcome(
-            case=completed, actor=analyst, identity_validated=True,
+            case=completed,
+            actor=analyst,
+            identity_validated=True,
             notes="Documento y respuestas coinciden con el registro.",
         )
         unknown = _submit(
             submission_fields(
-                0, id_type="passport", id_number="A1234567", fingerprint_code="", id_issue_date="",
-                first_names="Carlos", last_names="Desconocido Pérez", email="carlos.d@example.org",
+                0,
+                id_type="passport",
+                id_number="A1234567",
+                fingerprint_code="",
+                id_issue_date="",
+                first_names="Carlos",
+                last_names="Desconocido Pérez",
+                email="carlos.d@example.org",
             )
         )
         for case in (in_review, correction, scheduled, completed, unknown):

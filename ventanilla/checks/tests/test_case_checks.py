@@ -1,0 +1,77 @@
+"""The worker's checks: a case reaches the analyst even when its worker died, and a
+damaged stored file is reported."""
+
+import datetime as dt
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from ventanilla.cases.constants import CaseStatus
+from ventanilla.cases.forms import CaseSubmissionForm
+from ventanilla.cases.models import Case
+from ventanilla.cases.scheduler import cases_requeue_stalled_checks
+from ventanilla.cases.services import case_submit
+from ventanilla.checks.models import CheckResult
+from ventanilla.checks.services import case_checks_run
+from ventanilla.testing.factories import submission_fields, submission_files
+
+pytestmark = pytest.mark.django_db
+
+
+def _submit() -> Case:
+    fields = submission_fields()
+    form = CaseSubmissionForm(fields, submission_files(fields))
+    assert form.is_valid(), form.errors
+    return case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_case_whose_worker_died_is_checked_again(run_worker, settings):
+    case = _submit()
+    # The worker took the task and died: the task stays RUNNING forever.
+    task = DBTaskResult.objects.get(task_path__endswith="case_checks_task")
+    task.claim("dead-worker")
+    task.save()
+    run_worker()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+
+    assert cases_requeue_stalled_checks() == 0  # not stalled yet
+    Case.objects.filter(pk=case.pk).update(
+        status_changed_at=timezone.now()
+        - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS + 1)
+    )
+    assert cases_requeue_stalled_checks() == 1
+    run_worker()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_REVIEW
+
+
+def test_checks_report_a_stored_file_that_changed():
+    case = _submit()
+    selfie = case.documents.get(kind="selfie")
+    with default_storage.open(selfie.file.name, "wb") as stored:
+        stored.write(b"\xff\xd8\xff\xe0 not a jpeg any more")
+    case_checks_run(case_id=case.pk)
+    result = CheckResult.objects.get(
+        case=case, document=selfie, name="file_integrity", is_current=True
+    )
+    assert result.outcome == "fail"
+    # The other files pass, and the case still reaches the analyst: checks advise, never decide.
+    passed = CheckResult.objects.filter(
+        case=case, name="file_integrity", outcome="pass", is_current=True
+    )
+    assert passed.count() == 4
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_REVIEW
+
+
+def test_running_the_checks_twice_keeps_one_current_result_per_check():
+    case = _submit()
+    case_checks_run(case_id=case.pk)
+    case_checks_run(case_id=case.pk)
+    current = CheckResult.objects.filter(case=case, is_current=True)
+    assert current.count() == 6  # five integrity results and one video probe
+    assert case.transitions.filter(to_status=CaseStatus.IN_REVIEW).count() == 1
