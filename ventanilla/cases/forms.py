@@ -69,13 +69,13 @@ class CaseSubmissionForm(forms.Form):
         },
     )
     fingerprint_code = forms.CharField(
-        label=_("Código dactilar"),
+        label=_("Código dactilar (solo con cédula)"),
         max_length=12,
         required=False,
         help_text=_("Solo con cédula: reverso de la cédula, por ejemplo E3331I2222"),
     )
     id_issue_date = forms.DateField(
-        label=_("Fecha de expedición de la cédula"),
+        label=_("Fecha de expedición de la cédula (solo con cédula)"),
         required=False,
         help_text=_("Solo con cédula: AAAA-MM-DD"),
         error_messages={"invalid": _("Escriba la fecha como AAAA-MM-DD, por ejemplo 2019-07-01.")},

@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from .constants import CaseStatus, IdType, Province
+from .constants import REVIEW_CLOCK_STATUSES, CaseStatus, IdType, Province
 
 
 class CaseNumberSequence(models.Model):
@@ -89,6 +89,10 @@ class Case(models.Model):
     def full_name(self) -> str:
         return f"{self.first_names} {self.last_names}"
 
+    @property
+    def review_clock_running(self) -> bool:
+        return self.status in REVIEW_CLOCK_STATUSES and self.review_due_at is not None
+
 
 class CaseTransition(models.Model):
     """One step of a case's life: the citizen's timeline and the analyst's history."""
@@ -108,6 +112,10 @@ class CaseTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_status} -> {self.to_status}"
+
+    @property
+    def actor_display(self) -> str:
+        return {"citizen": "Ciudadano", "system": "Sistema"}.get(self.actor_label, self.actor_label)
 
 
 class CorrectionRequest(models.Model):
@@ -130,3 +138,9 @@ class CorrectionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {', '.join(self.items)}"
+
+    @property
+    def item_labels(self) -> list[str]:
+        from ventanilla.documents.constants import DocumentKind
+
+        return [str(DocumentKind(item).label) for item in self.items]

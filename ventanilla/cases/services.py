@@ -8,6 +8,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -277,6 +278,14 @@ def case_invite(*, case: Case, actor, starts_at: dt.datetime, meeting_url: str =
         raise ValidationError({"starts_at": "Indique la fecha y hora con su zona horaria."})
     if starts_at <= timezone.now():
         raise ValidationError({"starts_at": "La videollamada debe ser en el futuro."})
+    if meeting_url:
+        # The link goes into an email the citizen clicks: only a web address will do.
+        try:
+            URLValidator(schemes=["https"])(meeting_url)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"meeting_url": "El enlace de la reunión debe ser una dirección https://."}
+            ) from exc
     # From review (requirements accepted now) or from a call still to be agreed; a case
     # that already has its call, or is decided, cannot be invited again.
     if case.status not in (CaseStatus.IN_REVIEW, CaseStatus.CALL_PENDING):

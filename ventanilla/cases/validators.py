@@ -94,9 +94,19 @@ def fingerprint_code_clean(raw: str) -> str:
     return value
 
 
+def _spanish_iso3166():
+    return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+
+
+def country_name(code: str) -> str:
+    """A country's Spanish name (pycountry ships the ISO 3166 translations)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return _spanish_iso3166().gettext(country.name) if country else code
+
+
 def country_choices() -> list[tuple[str, str]]:
-    """Countries by their Spanish names (pycountry ships the ISO 3166 translations)."""
-    spanish = gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
+    """Countries by their Spanish names, for the residence select."""
+    spanish = _spanish_iso3166()
     names = [(c.alpha_2, spanish.gettext(c.name)) for c in pycountry.countries]
     return [("", "—")] + sorted(names, key=lambda item: _fold(item[1]))
 
@@ -145,7 +155,7 @@ def region_clean(country: str, raw: str) -> str:
         )
         % {
             "value": value,
-            "country": pycountry.countries.get(alpha_2=country).name,
+            "country": country_name(country),
             "example": f"{subdivisions[0].code} o {subdivisions[0].name}",
         },
         code="unknown",

@@ -8,6 +8,17 @@ class InsuredType(models.TextChoices):
     BENEFICIARY = "derechohabiente", _("Derechohabiente")
 
 
+CONTACT_FIELD_LABELS = {
+    "email": _("Correo electrónico"),
+    "ecuador_mobile": _("Teléfono celular (Ecuador)"),
+    "ecuador_landline": _("Teléfono fijo (Ecuador)"),
+    "foreign_phone": _("Teléfono en el exterior"),
+    "residence_country": _("País de residencia"),
+    "residence_region": _("Estado o provincia de residencia"),
+    "residence_city": _("Ciudad de residencia"),
+    "postal_code": _("Código postal"),
+}
+
 # The contact fields a case may change, in the order the request form lists them.
 CONTACT_FIELDS = (
     "email",

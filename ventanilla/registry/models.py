@@ -3,7 +3,7 @@ from django.db import models
 
 from ventanilla.cases.constants import IdType
 
-from .constants import InsuredType
+from .constants import CONTACT_FIELD_LABELS, InsuredType
 
 
 class InsuredPerson(models.Model):
@@ -63,3 +63,7 @@ class ContactDataChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.field}"
+
+    @property
+    def field_label(self) -> str:
+        return str(CONTACT_FIELD_LABELS.get(self.field, self.field))

@@ -40,6 +40,9 @@ def _import_row(row: dict[str, str]) -> dict:
     id_type = (row.get("id_type") or IdType.CEDULA).strip()
     if id_type == IdType.CEDULA and not ci.is_valid(id_number):
         raise ValidationError(f"id_number «{id_number}» no es una cédula válida")
+    for column in ("first_names", "last_names"):
+        if not (row.get(column) or "").strip():
+            raise ValidationError(f"{column} está vacío")
     insured_type = (row.get("insured_type") or "").strip().lower()
     if insured_type not in InsuredType.values:
         raise ValidationError(
@@ -53,7 +56,10 @@ def _import_row(row: dict[str, str]) -> dict:
         raise ValidationError(f"birth_date «{row['birth_date']}» no es AAAA-MM-DD") from exc
     email = (row.get("email") or "").strip()
     if email:
-        validate_email(email)
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise ValidationError(f"email «{email}» no es un correo electrónico válido") from exc
     phone = (row.get("phone") or "").strip()
     if phone:
         try:
@@ -84,7 +90,9 @@ def insured_import_csv(*, stream) -> ImportReport:
     if missing:
         raise ValidationError(f"Faltan columnas en el CSV: {', '.join(missing)}")
     report = ImportReport()
-    for line_no, row in enumerate(reader, start=2):
+    for row in reader:
+        # The reader's own line count: blank lines are skipped but still counted.
+        line_no = reader.line_num
         try:
             values = _import_row(row)
         except (ValidationError, KeyError) as exc:

@@ -164,7 +164,9 @@ PASSPORT_PATTERN = env.str("PASSPORT_PATTERN", default=r"^[A-Z0-9]{5,20}$")
 
 # Citizens and analysts read Spanish first; English is the second language.
 LANGUAGE_CODE = "es"
-LANGUAGES = [("es", "Español"), ("en", "English")]
+# English arrives with the translated citizen pages (issue "The citizen's experience");
+# until then every page is Spanish and says so in <html lang>.
+LANGUAGES = [("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "ventanilla" / "locale"]
 TIME_ZONE = "America/Guayaquil"
 USE_I18N = True

@@ -180,8 +180,10 @@ def test_one_pdf_with_both_sides_needs_no_back(client):
     both_sides = _upload(
         "cedula.pdf", media.pdf_bytes(["ANVERSO Y REVERSO"], pages=2), "application/pdf"
     )
+    before = len(_stored_files())
     response = _post(client, fields, submission_files(fields, id_front=both_sides, id_back=None))
     assert response.status_code == 201, response.content
+    assert len(_stored_files()) == before + 4
     case = Case.objects.get(number=response.json()["number"])
     assert sorted(case.documents.values_list("kind", flat=True)) == [
         "id_front", "request_form", "selfie", "video",
@@ -205,3 +207,17 @@ def test_a_passport_needs_no_fingerprint_code(client):
     assert (case.id_type, case.id_number) == ("passport", "AB123456")
     assert case.fingerprint_code == ""
     assert case.id_issue_date is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "cases/validators.py region_clean names the country with pycountry's English name "
+        "(«... no es un estado o provincia de Spain»), in an otherwise Spanish message; "
+        "country_choices already uses the Spanish ISO 3166 translation (España)"
+    ),
+)
+def test_the_region_message_names_the_country_in_spanish(client):
+    fields = submission_fields(residence_region="Texas")
+    errors = _refused(client, fields, submission_files(fields))
+    assert "España" in errors["residence_region"][0]

@@ -37,8 +37,8 @@ TYPED = {
     "Nombres": "first_names",
     "Apellidos": "last_names",
     "Fecha de nacimiento": "birth_date",
-    "Código dactilar": "fingerprint_code",
-    "Fecha de expedición de la cédula": "id_issue_date",
+    "Código dactilar (solo con cédula)": "fingerprint_code",
+    "Fecha de expedición de la cédula (solo con cédula)": "id_issue_date",
     "Estado o provincia de residencia": "residence_region",
     "Ciudad de residencia": "residence_city",
     "Código postal": "postal_code",
@@ -76,8 +76,8 @@ def _stored_files() -> set[Path]:
 
 
 def _field(page, label: str):
-    """A form field by its visible label (the label may end in "(opcional)")."""
-    return page.get_by_label(re.compile(rf"^{re.escape(label)}( \(opcional\))?$"))
+    """A form field by its exact visible label."""
+    return page.get_by_label(label, exact=True)
 
 
 def _choose_files(page, paths: dict, **replace):
@@ -258,6 +258,8 @@ def test_case_through_the_web_pages(
     assert case.status == "in_review"
     selfies = case.documents.filter(kind="selfie").order_by("version")
     assert [(d.version, d.is_current) for d in selfies] == [(1, False), (2, True)]
+    # The personal link works once.
+    assert citizen.goto(link.group(0)).status == 404
     run_worker()
 
     # 6. The analyst approves and invites to the video call (Ecuador time).
