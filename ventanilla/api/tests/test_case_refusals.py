@@ -209,14 +209,6 @@ def test_a_passport_needs_no_fingerprint_code(client):
     assert case.id_issue_date is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cases/validators.py region_clean names the country with pycountry's English name "
-        "(«... no es un estado o provincia de Spain»), in an otherwise Spanish message; "
-        "country_choices already uses the Spanish ISO 3166 translation (España)"
-    ),
-)
 def test_the_region_message_names_the_country_in_spanish(client):
     fields = submission_fields(residence_region="Texas")
     errors = _refused(client, fields, submission_files(fields))

@@ -346,26 +346,40 @@ def test_an_invitation_needs_a_future_time_with_offset(
     assert not case.appointments.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "api/schemas.py InviteIn.meeting_url is a plain str and cases/services.py case_invite "
-        "stores it unchecked (the back-office form uses a URLField): the API accepts "
-        "'javascript:alert(1)' as the meeting link and emails it to the citizen"
-    ),
+@pytest.mark.parametrize(
+    "meeting_url",
+    ["javascript:alert(1)", "no es un enlace", "http://meet.example.org/sala"],
+    ids=["script", "text", "plain http"],
 )
-def test_an_invitation_link_must_be_a_web_address(client, run_worker, staff_headers):
+def test_an_invitation_link_must_be_an_https_address(
+    client, run_worker, staff_headers, meeting_url
+):
     number = _in_review(client, run_worker)
     response = _act(
         client,
         staff_headers,
         number,
         "invite",
-        {"starts_at": _starts_at(), "meeting_url": "javascript:alert(1)"},
+        {"starts_at": _starts_at(), "meeting_url": meeting_url},
     )
     assert response.status_code == 422, response.content
-    assert set(response.json()["errors"]) == {"meeting_url"}
-    assert not Case.objects.get(number=number).appointments.exists()
+    errors = response.json()["errors"]
+    assert set(errors) == {"meeting_url"}
+    assert "https://" in errors["meeting_url"][0]
+    case = Case.objects.get(number=number)
+    assert case.status == "in_review"
+    assert not case.appointments.exists()
+
+
+def test_an_invitation_may_use_the_analysts_own_https_link(client, run_worker, staff_headers):
+    number = _in_review(client, run_worker)
+    link = "https://meet.example.org/IESS-sala-privada"
+    response = _act(
+        client, staff_headers, number, "invite", {"starts_at": _starts_at(), "meeting_url": link}
+    )
+    assert response.status_code == 200, response.content
+    appointment = Case.objects.get(number=number).appointments.get()
+    assert appointment.meeting_url == link
 
 
 # --- the call's outcome -------------------------------------------------------------

@@ -54,18 +54,8 @@ BAD_ROWS = {
     "insured type": ("1714307103,Ana,Pérez,1980-01-01,pensionista,,", "insured_type"),
     "birth date": ("1714307103,Ana,Pérez,01/02/1980,afiliado,,", "birth_date"),
     "phone": ("1714307103,Ana,Pérez,1980-01-01,afiliado,,12345", "phone"),
-    "email": pytest.param(
-        "1714307103,Ana,Pérez,1980-01-01,afiliado,ana@,",
-        "email",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason=(
-                "registry/services.py _import_row: validate_email's own message "
-                "('Introduzca una dirección de correo electrónico válida.') does not name "
-                "the column, although the docstring promises a message naming it"
-            ),
-        ),
-    ),
+    "email": ("1714307103,Ana,Pérez,1980-01-01,afiliado,ana@,", "email"),
+    "empty first names": ("1714307103, ,Pérez,1980-01-01,afiliado,,", "first_names"),
 }
 
 
@@ -99,26 +89,11 @@ def test_every_bad_row_is_reported_and_the_good_ones_still_load(tmp_path):
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "registry/services.py insured_import_csv counts records (enumerate(reader, start=2)), "
-        "not file lines: csv.DictReader skips blank lines, so every error after a blank line "
-        "names the wrong line (reader.line_num would be right)"
-    ),
-)
 def test_the_reported_line_is_the_line_in_the_file_after_a_blank_line(tmp_path):
     _, err = _import(tmp_path, HEADER, MARIA, "", "1714307104,Ana,Pérez,1980-01-01,afiliado,,")
     assert err.strip().startswith("línea 4:"), err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "registry/services.py _import_row: empty first_names/last_names are accepted, so a "
-        "person with no name is created instead of the row being reported"
-    ),
-)
 def test_a_row_without_names_is_reported(tmp_path):
     _, err = _import(tmp_path, HEADER, "1714307103,,,1980-01-01,afiliado,,")
     assert err.strip().startswith("línea 2:"), err
