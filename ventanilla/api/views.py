@@ -20,6 +20,7 @@ from ventanilla.cases.selectors import (
     status_label,
 )
 from ventanilla.cases.statemachine import IllegalTransition
+from ventanilla.registry.constants import CONTACT_FIELDS
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.staff.roles import Permission, can, is_staff_member
 from ventanilla.staff.services import api_token_user
@@ -225,20 +226,7 @@ def staff_insured(request, id_number: str):
     if person is None:
         return Status(404, {"detail": "No existe en el registro."})
     audit_log(action="registry.viewed", actor=request.auth, obj=person, reason="api")
-    contact = {
-        name: getattr(person, name)
-        for name in (
-            "email",
-            "phone",
-            "ecuador_mobile",
-            "ecuador_landline",
-            "foreign_phone",
-            "residence_country",
-            "residence_region",
-            "residence_city",
-            "postal_code",
-        )
-    }
+    contact = {name: getattr(person, name) for name in ("phone", *CONTACT_FIELDS)}
     return Status(
         200,
         {
