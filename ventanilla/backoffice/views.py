@@ -20,7 +20,7 @@ from ventanilla.documents.services import document_open
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, can
-from ventanilla.workdays.selectors import working_days_left
+from ventanilla.workdays.selectors import non_working_dates, working_days_left
 
 from .forms import CallOutcomeActionForm, CorrectionActionForm, InviteActionForm, RejectActionForm
 
@@ -46,16 +46,23 @@ def queue(request):
         ]
     )
     now = timezone.now()
+    due_dates = [c.review_due_at for c in cases if c.review_clock_running]
+    closed = non_working_dates(timezone.localdate(), max(due_dates).date()) if due_dates else set()
+    # The 3-working-day clock only matters while the requirements await review.
     rows = [
         {
             "case": case,
-            "days_left": working_days_left(now, case.review_due_at) if case.review_due_at else None,
-            "hours_left": (
-                round((case.review_due_at - now).total_seconds() / 3600)
-                if case.review_due_at
+            "days_left": (
+                working_days_left(now, case.review_due_at, closed)
+                if case.review_clock_running
                 else None
             ),
-            "overdue": bool(case.review_due_at and case.review_due_at < now),
+            "hours_left": (
+                round((case.review_due_at - now).total_seconds() / 3600)
+                if case.review_clock_running
+                else None
+            ),
+            "overdue": case.review_clock_running and case.review_due_at < now,
         }
         for case in cases
     ]

@@ -35,13 +35,19 @@ def working_day_deadline(start: dt.datetime, working_days: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.max, tzinfo=ECUADOR)
 
 
-def working_days_left(now: dt.datetime, deadline: dt.datetime) -> int:
-    """Whole working days after `now`'s day up to the deadline's day (0 when due today or late)."""
+def working_days_left(
+    now: dt.datetime, deadline: dt.datetime, closed: set[dt.date] | None = None
+) -> int:
+    """Whole working days after `now`'s day up to the deadline's day (0 when due today or late).
+
+    Pass `closed` (from non_working_dates) when computing many, to read the calendar once.
+    """
     today = now.astimezone(ECUADOR).date()
     last = deadline.astimezone(ECUADOR).date()
     if last <= today:
         return 0
-    closed = non_working_dates(today, last)
+    if closed is None:
+        closed = non_working_dates(today, last)
     return sum(
         1
         for offset in range(1, (last - today).days + 1)
