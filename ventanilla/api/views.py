@@ -3,7 +3,6 @@ for IESS systems. Each endpoint parses, authorises, calls one service and answer
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.http import Http404
 from django.utils import translation
 from ninja import NinjaAPI, Status
@@ -161,9 +160,7 @@ def _action_out(case):
 
 @api.get("/staff/cases", auth=StaffToken(), response=list[QueueItem], summary="Cola de trámites")
 def staff_queue(request, status: str | None = None):
-    cases = case_queue(status=status).order_by(
-        F("review_due_at").asc(nulls_last=True), "submitted_at"
-    )
+    cases = case_queue(status=status)
     return [presenters.queue_item(c) for c in cases[:500]]
 
 

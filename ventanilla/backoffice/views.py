@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -40,11 +39,7 @@ def _case_or_404(request, number):
 @staff_required(Permission.VIEW_CASES)
 def queue(request):
     status = request.GET.get("estado") or None
-    cases = list(
-        case_queue(status=status).order_by(F("review_due_at").asc(nulls_last=True), "submitted_at")[
-            :200
-        ]
-    )
+    cases = list(case_queue(status=status)[:200])
     now = timezone.now()
     due_dates = [c.review_due_at for c in cases if c.review_clock_running]
     closed = non_working_dates(timezone.localdate(), max(due_dates).date()) if due_dates else set()

@@ -31,6 +31,9 @@ class Case(models.Model):
     review_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     review_working_days_left = models.PositiveSmallIntegerField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # When the automated checks were last enqueued; the scheduler re-enqueues them when a
+    # submitted case waits too long (its worker died).
+    checks_enqueued_at = models.DateTimeField(null=True, blank=True)
     checks_completed_at = models.DateTimeField(null=True, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -15,12 +15,12 @@ def cases_requeue_stalled_checks() -> int:
 
     stale = timezone.now() - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
     stalled = list(
-        Case.objects.filter(status=CaseStatus.SUBMITTED, status_changed_at__lt=stale).values_list(
+        Case.objects.filter(status=CaseStatus.SUBMITTED, checks_enqueued_at__lt=stale).values_list(
             "pk", flat=True
         )
     )
     for case_id in stalled:
         case_checks_task.enqueue(case_id)
     # Re-arm the timer so a still-dead worker does not get a new task every tick.
-    Case.objects.filter(pk__in=stalled).update(status_changed_at=timezone.now())
+    Case.objects.filter(pk__in=stalled).update(checks_enqueued_at=timezone.now())
     return len(stalled)

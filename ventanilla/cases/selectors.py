@@ -3,7 +3,7 @@ so nobody can learn from the answer whether a number or an ID exists."""
 
 import re
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from ventanilla.staff.roles import Permission, can
 
@@ -40,7 +40,9 @@ def case_queue(*, status: str | None = None) -> QuerySet[Case]:
     cases = Case.objects.exclude(status__in=[s.value for s in FINAL_STATUSES])
     if status:
         cases = Case.objects.filter(status=status)
-    return cases.select_related("assigned_to").order_by("review_due_at", "submitted_at")
+    return cases.select_related("assigned_to").order_by(
+        F("review_due_at").asc(nulls_last=True), "submitted_at"
+    )
 
 
 def case_timeline(case: Case) -> list[dict]:

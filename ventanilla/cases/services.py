@@ -71,6 +71,7 @@ def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
             status=CaseStatus.SUBMITTED,
             submitted_at=now,
             status_changed_at=now,
+            checks_enqueued_at=now,
             review_due_at=working_day_deadline(now, settings.REVIEW_WORKING_DAYS),
         )
         case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
@@ -235,7 +236,7 @@ def case_submit_correction(
         statemachine.transition(
             case, CaseStatus.IN_REVIEW, actor=CITIZEN, reason="Corrección enviada"
         )
-        case.review_due_at = working_day_deadline(now, max(case.review_working_days_left or 1, 1))
+        case.review_due_at = working_day_deadline(now, case.review_working_days_left or 1)
         case.review_working_days_left = None
         case.save(update_fields=["review_due_at", "review_working_days_left"])
         email_queue(

@@ -4,6 +4,7 @@ says, in Spanish, what is wrong and how to fix it."""
 import gettext as gettext_module
 import re
 import unicodedata
+from functools import cache
 
 import phonenumbers
 import pycountry
@@ -94,6 +95,7 @@ def fingerprint_code_clean(raw: str) -> str:
     return value
 
 
+@cache
 def _spanish_iso3166():
     return gettext_module.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"])
 
@@ -104,6 +106,7 @@ def country_name(code: str) -> str:
     return _spanish_iso3166().gettext(country.name) if country else code
 
 
+@cache
 def country_choices() -> list[tuple[str, str]]:
     """Countries by their Spanish names, for the residence select."""
     spanish = _spanish_iso3166()

@@ -40,7 +40,7 @@ def test_case_whose_worker_died_is_checked_again(run_worker, settings):
 
     assert cases_requeue_stalled_checks() == 0  # not stalled yet
     Case.objects.filter(pk=case.pk).update(
-        status_changed_at=timezone.now()
+        checks_enqueued_at=timezone.now()
         - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS + 1)
     )
     assert cases_requeue_stalled_checks() == 1
