@@ -2,8 +2,10 @@
 # Install what Ventanilla needs, and only what is missing: safe to run again,
 # and a run with everything in place takes a few seconds.
 #
-#   1. Debian packages: ffmpeg, espeak-ng, chromium, fonts-dejavu-core, and
-#      nodejs + npm when node or npm is missing (set VENTANILLA_SKIP_APT=1 to
+#   1. Debian packages: ffmpeg, espeak-ng, chromium, fonts-dejavu-core,
+#      tesseract (Spanish) with its headers, cmake and a C++ compiler (dlib is
+#      compiled from source once; uv caches the built wheel), and nodejs + npm
+#      when node or npm is missing (set VENTANILLA_SKIP_APT=1 to
 #      skip this step on a machine without apt where you installed them yourself).
 #   2. uv, with pip, when no working uv is found.
 #   3. The Python environment (.venv) from uv.lock, with the dev group.
@@ -33,6 +35,10 @@ for cmd in ffmpeg espeak-ng chromium; do
 done
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
   || missing+=(fonts-dejavu-core)
+# OCR (tesserocr links against libtesseract) and the tools that compile dlib.
+for pkg in tesseract-ocr tesseract-ocr-spa libtesseract-dev libleptonica-dev pkg-config cmake g++; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
