@@ -5,7 +5,8 @@ from django.utils import timezone
 
 from ventanilla.cases.constants import IdType, Province, ReviewReason
 from ventanilla.cases.selectors import status_label
-from ventanilla.checks.selectors import checks_for_case
+from ventanilla.checks.constants import Recommendation
+from ventanilla.checks.selectors import check_run_latest, check_run_pending, checks_for_case
 from ventanilla.workdays.selectors import working_days_left
 
 CASE_FIELDS = (
@@ -76,18 +77,8 @@ def case_detail(case) -> dict:
         }
         for d in case.documents.all()
     ]
-    data["checks"] = [
-        {
-            "name": r.name,
-            "document": r.document.kind if r.document else None,
-            "outcome": r.outcome,
-            "score": r.score,
-            "summary": r.summary,
-            "evidence": r.evidence,
-            "at": r.created_at,
-        }
-        for r in checks_for_case(case)
-    ]
+    data["checks"] = [check_item(case, r) for r in checks_for_case(case)]
+    data["verification"] = verification_summary(case)
     data["messages"] = [
         {
             "template": e.template,
@@ -133,3 +124,38 @@ def case_detail(case) -> dict:
     ]
     data["decision"] = {"reasons": case.decision_reasons, "message": case.decision_message}
     return data
+
+
+def check_item(case, result) -> dict:
+    """One check as the API contract shows it: name, result, score, evidence, finished_at."""
+    return {
+        "name": result.name,
+        "result": result.outcome,
+        "score": result.score,
+        "summary": result.summary,
+        "document": result.document.kind if result.document else None,
+        "evidence": result.evidence,
+        "attachments": {
+            a.name: reverse("backoffice:check_attachment", args=[case.number, a.pk])
+            for a in result.attachments.all()
+        },
+        "finished_at": result.created_at,
+    }
+
+
+def verification_summary(case) -> dict | None:
+    """The overall advice of the last finished run, and whether another run is on its way."""
+    run = check_run_latest(case)
+    pending = check_run_pending(case)
+    if run is None:
+        return {"recommendation": None, "pending": True} if pending else None
+    return {
+        "recommendation": run.recommendation,
+        "label": str(Recommendation(run.recommendation).label),
+        "reasons": run.reasons,
+        "trigger": run.trigger,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "seconds": run.timings.get("total"),
+        "pending": pending,
+    }

@@ -19,6 +19,7 @@ from ventanilla.cases.selectors import (
     status_label,
 )
 from ventanilla.cases.statemachine import IllegalTransition
+from ventanilla.checks.services import ChecksRefused, case_checks_request
 from ventanilla.registry.constants import CONTACT_FIELDS
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.staff.roles import Permission, can, is_staff_member
@@ -61,6 +62,11 @@ api = NinjaAPI(
 
 @api.exception_handler(IllegalTransition)
 def illegal_transition(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
+
+
+@api.exception_handler(ChecksRefused)
+def checks_refused(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
@@ -117,7 +123,10 @@ def case_create(request):
         if not form.is_valid():
             return Status(422, {"errors": {k: list(v) for k, v in form.errors.items()}})
         case = services.case_submit(
-            fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
+            fields=form.case_fields(),
+            uploads=form.uploads(),
+            inspected=form.inspected,
+            client_address=request.META.get("REMOTE_ADDR"),
         )
     return Status(201, {"number": case.number, "status": case.status})
 
@@ -213,6 +222,18 @@ def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
     case = _staff_case(request, number, Permission.DECIDE)
     services.case_record_call_outcome(case=case, actor=request.auth, **payload.dict())
     return Status(200, _action_out(case))
+
+
+@api.post(
+    "/staff/cases/{number}/checks",
+    auth=StaffToken(),
+    response={202: ActionOut, 409: DetailOut, 403: DetailOut},
+    summary="Volver a ejecutar las verificaciones automáticas",
+)
+def staff_checks_rerun(request, number: str):
+    case = _staff_case(request, number, Permission.DECIDE)
+    case_checks_request(case=case, actor=request.auth)
+    return Status(202, _action_out(case))
 
 
 @api.get("/staff/insured/{id_number}", auth=StaffToken(), response={200: dict, 404: DetailOut})

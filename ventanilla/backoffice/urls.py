@@ -15,5 +15,11 @@ urlpatterns = [
     path("tramites/<str:number>/convocatoria/", views.invite, name="invite"),
     path("tramites/<str:number>/resultado/", views.call_outcome, name="call_outcome"),
     path("tramites/<str:number>/archivos/<int:document_id>/", views.document, name="document"),
+    path("tramites/<str:number>/verificaciones/", views.checks_rerun, name="checks_rerun"),
+    path(
+        "tramites/<str:number>/verificaciones/evidencias/<int:attachment_id>/",
+        views.check_attachment,
+        name="check_attachment",
+    ),
     path("asegurados/<str:id_number>/", views.insured, name="insured"),
 ]

@@ -13,7 +13,9 @@ from ventanilla.cases import services
 from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.selectors import case_for_staff, case_queue
 from ventanilla.cases.statemachine import IllegalTransition, can_transition
-from ventanilla.checks.selectors import checks_for_case
+from ventanilla.checks.models import CheckAttachment
+from ventanilla.checks.selectors import check_run_latest, check_run_pending, checks_for_case
+from ventanilla.checks.services import ChecksRefused, case_checks_request
 from ventanilla.documents.models import Document
 from ventanilla.documents.services import document_open
 from ventanilla.registry.selectors import insured_with_history
@@ -77,6 +79,8 @@ def case_detail(request, number):
         "case": case,
         "documents": case.documents.all(),
         "checks": checks_for_case(case),
+        "check_run": check_run_latest(case),
+        "checks_pending": check_run_pending(case),
         "emails": case.emails.all(),
         "transitions": case.transitions.all(),
         "corrections": case.corrections.all(),
@@ -196,6 +200,46 @@ def document(request, number, document_id):
     response["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self'; media-src 'self'; plugin-types application/pdf"
     )
+    return response
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def checks_rerun(request, number):
+    case = _case_or_404(request, number)
+    try:
+        case_checks_request(case=case, actor=request.user)
+    except ChecksRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"Trámite {case.number}: las verificaciones se ejecutarán de nuevo en unos segundos.",
+        )
+    return redirect("backoffice:case", number=case.number)
+
+
+@staff_required(Permission.VIEW_DOCUMENTS)
+def check_attachment(request, number, attachment_id):
+    """A face crop or other check evidence: biometric data, staff only, audited, never cached."""
+    case = _case_or_404(request, number)
+    attachment = (
+        CheckAttachment.objects.filter(result__case=case, pk=attachment_id)
+        .select_related("result")
+        .first()
+    )
+    if attachment is None:
+        raise Http404
+    audit_log(
+        action="check_evidence.viewed",
+        actor=request.user,
+        case=case,
+        obj=attachment,
+        new={"check": attachment.result.name, "name": attachment.name},
+    )
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
     return response
 
 

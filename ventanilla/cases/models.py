@@ -3,7 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from .constants import REVIEW_CLOCK_STATUSES, CaseStatus, IdType, Province
+from .constants import FINAL_STATUSES, REVIEW_CLOCK_STATUSES, CaseStatus, IdType, Province
 
 
 class CaseNumberSequence(models.Model):
@@ -76,6 +76,9 @@ class Case(models.Model):
         related_name="cases",
     )
     flags = models.JSONField(default=list, blank=True)
+    # A keyed hash of the address the request came from (never the address itself):
+    # enough to notice many submissions from one client, useless to anyone without the key.
+    client_ref = models.CharField(max_length=64, blank=True, db_index=True)
     decision_reasons = models.JSONField(default=list, blank=True)
     decision_message = models.TextField(blank=True)
 
@@ -91,6 +94,10 @@ class Case(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_names} {self.last_names}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
 
     @property
     def review_clock_running(self) -> bool:

@@ -20,7 +20,7 @@ def cases_requeue_stalled_checks() -> int:
         )
     )
     for case_id in stalled:
-        case_checks_task.enqueue(case_id)
+        case_checks_task.enqueue(case_id, "scheduler")
     # Re-arm the timer so a still-dead worker does not get a new task every tick.
     Case.objects.filter(pk__in=stalled).update(checks_enqueued_at=timezone.now())
     return len(stalled)

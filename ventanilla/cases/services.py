@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from ventanilla.appointments.services import appointment_create, appointment_ics
 from ventanilla.appointments.timezones import ECUADOR_TZ
@@ -53,13 +54,22 @@ def _flags_for(case: Case) -> list[str]:
     return flags
 
 
-def _enqueue_checks(case_id: int) -> None:
+def _enqueue_checks(case_id: int, trigger: str) -> None:
     from ventanilla.checks.tasks import case_checks_task
 
-    transaction.on_commit(lambda: case_checks_task.enqueue(case_id))
+    transaction.on_commit(lambda: case_checks_task.enqueue(case_id, trigger))
 
 
-def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
+def client_ref_for(address: str | None) -> str:
+    """A pseudonym of the client's network address (HMAC with the secret key), or ""."""
+    if not address:
+        return ""
+    return salted_hmac("ventanilla.cases.client_ref", address, algorithm="sha256").hexdigest()
+
+
+def case_submit(
+    *, fields: dict, uploads: dict, inspected: dict, client_address: str | None = None
+) -> Case:
     """Register a citizen's request: the case, its five files, a number, a deadline,
     a confirmation email and the background checks. All or nothing: if anything
     fails, no row and no file is left behind."""
@@ -73,6 +83,7 @@ def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
             status_changed_at=now,
             checks_enqueued_at=now,
             review_due_at=working_day_deadline(now, settings.REVIEW_WORKING_DAYS),
+            client_ref=client_ref_for(client_address),
         )
         case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
         case.save()
@@ -99,7 +110,7 @@ def case_submit(*, fields: dict, uploads: dict, inspected: dict) -> Case:
             context={"review_working_days": settings.REVIEW_WORKING_DAYS},
             dedupe_key=f"case_received:{case.number}",
         )
-        _enqueue_checks(case.pk)
+        _enqueue_checks(case.pk, "submission")
     return case
 
 
@@ -246,7 +257,7 @@ def case_submit_correction(
             context={},
             dedupe_key=f"correction_received:{correction.pk}",
         )
-        _enqueue_checks(case.pk)
+        _enqueue_checks(case.pk, "correction")
     return case
 
 

@@ -16,6 +16,7 @@ import hashlib
 import io
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -107,14 +108,15 @@ def revalidate_stored(kind: str, file, *, expected_sha256: str | None = None) ->
     return inspected
 
 
-def probe_video(path_or_file) -> dict[str, Any]:
+def probe_video(path_or_file, *, on_frame: Callable[[Any], None] | None = None) -> dict[str, Any]:
     """Describe an MP4 and decode every packet to its end.
 
     The header of a truncated MP4 still reports the full duration, so only
     decoding shows how much is really there. Returns the MP4 details plus
     ``decoded_seconds``, ``video_frames``, ``audio_frames``, ``decode_errors``
     and ``complete``. Raises ``ValidationError`` (``corrupt``) if the file does
-    not open as an MP4 at all.
+    not open as an MP4 at all. ``on_frame`` receives every decoded PyAV frame,
+    so that one pass also feeds the speech and face checks.
     """
     is_path = isinstance(path_or_file, str | os.PathLike)
     source = os.fspath(path_or_file) if is_path else path_or_file
@@ -124,7 +126,7 @@ def probe_video(path_or_file) -> dict[str, Any]:
     try:
         with _open_mp4(source, name) as container:
             details = _video_details(container)
-            scan = _scan_packets(container, decode_all=True)
+            scan = _scan_packets(container, decode_all=True, on_frame=on_frame)
             missing = _missing_seconds(container, scan.decoded_ends)
     finally:
         if not is_path:
@@ -394,7 +396,7 @@ class _Scan:
         return max(self.decoded_ends.values(), default=0.0)
 
 
-def _scan_packets(container, *, decode_all: bool) -> _Scan:
+def _scan_packets(container, *, decode_all: bool, on_frame=None) -> _Scan:
     """Read every packet of the first video and audio streams.
 
     Reading without decoding is cheap and already shows a truncated file;
@@ -410,14 +412,14 @@ def _scan_packets(container, *, decode_all: bool) -> _Scan:
             if packet.pts is not None and packet.duration:
                 _extend(scan.packet_ends, packet.stream.index, packet.pts + packet.duration, packet)
             if decode_all or not scan.frames[packet.stream.type]:
-                _decode(packet, scan)
+                _decode(packet, scan, on_frame)
     except av.FFmpegError:
         # Reading stops here; what was read is measured against the header.
         scan.errors += 1
     return scan
 
 
-def _decode(packet, scan: _Scan) -> None:
+def _decode(packet, scan: _Scan, on_frame=None) -> None:
     try:
         frames = packet.decode()
     except av.FFmpegError:
@@ -425,6 +427,8 @@ def _decode(packet, scan: _Scan) -> None:
         return
     for frame in frames:
         scan.frames[packet.stream.type] += 1
+        if on_frame is not None:
+            on_frame(frame)
         if frame.pts is not None:
             _extend(scan.decoded_ends, packet.stream.index, frame.pts + _frame_length(frame), frame)
 

@@ -25,7 +25,10 @@ def case_new(request):
     form = CaseSubmissionForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         case = services.case_submit(
-            fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
+            fields=form.case_fields(),
+            uploads=form.uploads(),
+            inspected=form.inspected,
+            client_address=request.META.get("REMOTE_ADDR"),
         )
         # The number is shown from the session, never from the address bar.
         request.session[SESSION_LAST_CASE] = {"number": case.number, "email": case.email}

@@ -155,6 +155,20 @@ MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="jitsi")
 JITSI_BASE_URL = env.str("JITSI_BASE_URL", default="https://meet.jit.si").rstrip("/")
 CALL_DURATION_MINUTES = env.int("CALL_DURATION_MINUTES", default=30)
 
+# Automated verification (ventanilla/checks; docs/checks.md).
+# The Whisper model in CTranslate2 format; `make setup` assembles the default one.
+WHISPER_MODEL_DIR = Path(
+    env.str("WHISPER_MODEL_DIR", default=str(VAR_DIR / "models" / "whisper-base"))
+)
+# CPU threads for transcription (the rest of the checks run beside it).
+CHECK_THREADS = env.int("CHECK_THREADS", default=2)
+# PEM certificates of the accredited certification entities' roots (and intermediates).
+SIGNATURE_TRUST_ROOTS_DIR = Path(
+    env.str("SIGNATURE_TRUST_ROOTS_DIR", default=str(VAR_DIR / "trust" / "roots"))
+)
+# Certificate revocation lists (DER or PEM) refreshed by the operator; empty = no CRL check.
+SIGNATURE_CRL_DIR = Path(env.str("SIGNATURE_CRL_DIR", default=str(VAR_DIR / "trust" / "crls")))
+
 # The procedure.
 REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=3)
 CORRECTION_LINK_DAYS = env.int("CORRECTION_LINK_DAYS", default=15)
