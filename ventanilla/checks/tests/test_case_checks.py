@@ -68,10 +68,12 @@ def test_checks_report_a_stored_file_that_changed():
     assert case.status == CaseStatus.IN_REVIEW
 
 
-def test_running_the_checks_twice_keeps_one_current_result_per_check():
+def test_running_the_checks_twice_shows_only_the_latest_run():
     case = _submit()
-    case_checks_run(case_id=case.pk)
-    case_checks_run(case_id=case.pk)
+    first = case_checks_run(case_id=case.pk)
+    second = case_checks_run(case_id=case.pk)
     current = CheckResult.objects.filter(case=case, is_current=True)
-    assert current.count() == 6  # five integrity results and one video probe
+    assert set(current.values_list("run", flat=True)) == {second.pk}
+    assert current.count() == second.results.count() == first.results.count()
+    assert current.filter(name="file_integrity").count() == 5
     assert case.transitions.filter(to_status=CaseStatus.IN_REVIEW).count() == 1
