@@ -13,8 +13,10 @@ from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from . import identity_media, pki, request_form, speech_media
+from . import identity_media, media, pki, request_form
 from .factories import statement_for
+
+VOICE = "es-419"  # espeak-ng's Latin-American Spanish
 
 
 @functools.cache
@@ -55,9 +57,9 @@ def statement_video(text: str, *, person: str = "a", words_per_minute: int = 150
     if not text:
         return identity_media.face_video_mp4(person=person, seconds=20)
     with tempfile.TemporaryDirectory(prefix="ventanilla-case-") as tmp:
-        wav = speech_media._speak(
-            text, Path(tmp), voice=speech_media.VOICE, words_per_minute=words_per_minute
-        )
+        wav = Path(tmp) / "statement.wav"
+        espeak = media._executable("espeak-ng")
+        media._run(espeak, "-v", VOICE, "-s", str(words_per_minute), "-w", str(wav), text)
         return identity_media.face_video_mp4(person=person, wav_path=wav)
 
 

@@ -153,7 +153,27 @@ class TestCA:
             .add_extension(
                 x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.public_key()), False
             )
+            # Real certificates say where their CRL is; validators only consult
+            # CRLs for certificates that declare one. Nothing is fetched from it.
+            .add_extension(
+                x509.CRLDistributionPoints(
+                    [
+                        x509.DistributionPoint(
+                            full_name=[x509.UniformResourceIdentifier(self.crl_url)],
+                            relative_name=None,
+                            reasons=None,
+                            crl_issuer=None,
+                        )
+                    ]
+                ),
+                critical=False,
+            )
         )
+
+    @property
+    def crl_url(self) -> str:
+        slug = re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
+        return f"http://crl.{slug}.invalid/subca.crl"
 
     def issue(
         self,

@@ -17,26 +17,26 @@ SAMPLE_RATE = 16_000
 VOICE = "es-419"
 
 
-def _speak(text: str, folder: Path, *, voice: str, words_per_minute: int) -> Path:
+def _speak(text: str, folder: Path, *, voice: str, words_per_minute: int, word_gap: int) -> Path:
     path = folder / "speech.wav"
     media._run(
         media._executable("espeak-ng"),
-        "-v",
-        voice,
-        "-s",
-        str(words_per_minute),
-        "-w",
-        str(path),
+        "-v", voice,
+        "-s", str(words_per_minute),
+        "-g", str(word_gap),
+        "-w", str(path),
         text,
-    )
+    )  # fmt: skip
     return path
 
 
 @functools.lru_cache(maxsize=16)
-def _speech_pcm(text: str, voice: str, words_per_minute: int) -> bytes:
+def _speech_pcm(text: str, voice: str, words_per_minute: int, word_gap: int) -> bytes:
     with tempfile.TemporaryDirectory(prefix="ventanilla-speech-") as tmp:
         folder = Path(tmp)
-        wav = _speak(text, folder, voice=voice, words_per_minute=words_per_minute)
+        wav = _speak(
+            text, folder, voice=voice, words_per_minute=words_per_minute, word_gap=word_gap
+        )
         raw = folder / "speech.f32"
         media._ffmpeg(
             "-i", str(wav), "-ac", "1", "-ar", str(SAMPLE_RATE), "-f", "f32le", str(raw)
@@ -44,9 +44,13 @@ def _speech_pcm(text: str, voice: str, words_per_minute: int) -> bytes:
         return raw.read_bytes()
 
 
-def speech_samples(text: str, *, voice: str = VOICE, words_per_minute: int = 160) -> np.ndarray:
-    """`text` spoken by espeak-ng, as float32 mono 16 kHz samples (a fresh copy each call)."""
-    return np.frombuffer(_speech_pcm(text, voice, words_per_minute), dtype=np.float32).copy()
+def speech_samples(
+    text: str, *, voice: str = VOICE, words_per_minute: int = 160, word_gap: int = 0
+) -> np.ndarray:
+    """`text` spoken by espeak-ng, as float32 mono 16 kHz samples (a fresh copy each call).
+    `word_gap` is a pause between words, in units of 10 ms."""
+    pcm = _speech_pcm(text, voice, words_per_minute, word_gap)
+    return np.frombuffer(pcm, dtype=np.float32).copy()
 
 
 def quiet_samples(seconds: float, *, noise_level: float = 0.002, seed: int = 7) -> np.ndarray:

@@ -15,11 +15,19 @@ Decisions, so that an analyst can rely on them:
 - Changes after a signature are accepted when they are only archival
   (document timestamps, validation data) or, for a signature that is followed
   by another one, form filling and the later signatures themselves: the later
-  signer signed what was there. Form filling after the *last* signature is a
-  warning (what is shown was not signed); any other change is a failure.
+  signer signed what was there. After the *last* signature, FirmaEC's rule
+  holds: it must cover the whole document, so even a changed form field fails
+  (the declared data the analyst reads were not signed); so does any other
+  change after any signature.
 - The certificate is judged at the signing time: the time of a timestamp whose
   TSA has the time-stamping usage and chains to a configured root, else the
   time the signer claims (FirmaEC does the same; the claim is labelled as such).
+  A certificate that has expired since a merely claimed time is a warning: the
+  date may have been set back.
+- The applicant must be one of the signers: a signature whose certificate ID
+  is of the same kind (cédula, passport) but another number fails, naming it;
+  an extra signer beside the applicant, an ID of another kind, or no ID in the
+  certificate is a warning (the analyst compares names).
 - Revocation is checked offline, only against the CRL files the operator put in
   ``crl_dir``; a certificate revoked after the claimed signing time, with no
   timestamp to prove the signature came first, is a warning.
@@ -30,6 +38,7 @@ Decisions, so that an analyst can rely on them:
   may be genuine, but nothing here can vouch for the entity.
 """
 
+import contextlib
 import io
 import logging
 import os
@@ -150,6 +159,8 @@ def _der_blocks(data: bytes, pem_type: str) -> list[bytes]:
 
 def _load_roots(folder) -> tuple[list[asn1_x509.Certificate], list[str]]:
     roots, errors = [], []
+    if folder is not None and not Path(folder).is_dir():
+        errors.append(f"{folder}: la carpeta no existe")
     for path in _files(folder, ROOT_SUFFIXES):
         try:
             for der in _der_blocks(path.read_bytes(), "CERTIFICATE"):
@@ -187,6 +198,14 @@ def _cert_name(cert: asn1_x509.Certificate) -> str:
 # --- active content ----------------------------------------------------------
 
 
+def _get(obj: generic.DictionaryObject, key: str) -> Any:
+    """``obj[key]`` with indirect references resolved, or None."""
+    try:
+        return obj[key]
+    except (KeyError, TypeError):
+        return None
+
+
 def _find_hazards(reader: PdfFileReader) -> tuple[list[dict[str, str]], dict[str, Any]]:
     """Walk every object reachable from the catalog looking for active content."""
     hazards: dict[tuple[str, str], dict[str, str]] = {}
@@ -195,15 +214,13 @@ def _find_hazards(reader: PdfFileReader) -> tuple[list[dict[str, str]], dict[str
     def add(kind: str, where: str, detail: str = "") -> None:
         hazards.setdefault((kind, where), {"kind": kind, "where": where, "detail": detail})
 
-    root = reader.root
-    open_action = root.get("/OpenAction") if "/OpenAction" in root else None
+    open_action = _get(reader.root, "/OpenAction")
     if isinstance(open_action, generic.ArrayObject) or (
-        isinstance(open_action, generic.DictionaryObject) and open_action.get("/S") == "/GoTo"
+        isinstance(open_action, generic.DictionaryObject) and _get(open_action, "/S") == "/GoTo"
     ):
         notes["open_action"] = "solo navegación (ir a una página): no es contenido activo"
     elif open_action is not None:
-        action = open_action.get("/S") if isinstance(open_action, generic.DictionaryObject) else ""
-        add("open_action", "Root.OpenAction", str(action or ""))
+        add("open_action", "Root.OpenAction", str(_get(open_action, "/S") or ""))
 
     stack: list[tuple[Any, str]] = [(reader.trailer.raw_get("/Root"), "Root")]
     seen: set[tuple[int, int]] = set()
@@ -217,22 +234,23 @@ def _find_hazards(reader: PdfFileReader) -> tuple[list[dict[str, str]], dict[str
             seen.add(key)
             try:
                 obj = obj.get_object()
-            except Exception:  # noqa: BLE001 - a dangling reference is not our finding
+            except Exception:  # a dangling reference is not our finding
+                logger.debug("unresolvable reference %s", key, exc_info=True)
                 continue
         visited += 1
         if isinstance(obj, generic.DictionaryObject):
-            action = obj.get("/S") if "/S" in obj else None
+            action = _get(obj, "/S")
             if action == "/JavaScript" or "/JS" in obj:
                 add("javascript", where)
             if action == "/Launch":
                 add("launch", where)
             if (
-                obj.get("/Type") == "/EmbeddedFile" if "/Type" in obj else False
-            ) or "/EF" in obj:
+                _get(obj, "/Type") == "/EmbeddedFile"
+                or "/EF" in obj
+                or _get(obj, "/Subtype") == "/FileAttachment"
+            ):
                 add("embedded_file", where)
-            if "/Subtype" in obj and obj.get("/Subtype") == "/FileAttachment":
-                add("embedded_file", where)
-            if where.endswith("Names"):
+            if where.endswith(".Names"):
                 if "/JavaScript" in obj:
                     add("javascript", f"{where}.JavaScript")
                 if "/EmbeddedFiles" in obj:
@@ -277,18 +295,21 @@ def _signer_id(cert: asn1_x509.Certificate) -> _SignerId | None:
     if match:
         kind, _country, value = match.groups()
         return _SignerId(
-            _normalise_id(value), _SEMANTIC_TYPES.get(kind), "subject serialNumber", serial
+            _normalise_id(value), _SEMANTIC_TYPES.get(kind), "serialNumber del sujeto", serial
         )
     for extension in cert["tbs_certificate"]["extensions"] or []:
         oid = extension["extn_id"].dotted
         if oid in ID_EXTENSION_OIDS:
             text = _extension_text(extension)
             if text:
-                source = f"extensión {oid} ({ID_EXTENSION_OIDS[oid]})"
-                return _SignerId(_normalise_id(text), None, source, text)
+                source = f"extensión {oid} de {ID_EXTENSION_OIDS[oid]}"
+                value = _normalise_id(text)
+                # These extensions hold "cédula o pasaporte": a valid check digit tells which.
+                kind = "cedula" if ci.is_valid(value) else None
+                return _SignerId(value, kind, source, text)
     # Last resort: a bare number in serialNumber, only if it is a valid cédula.
     if serial and ci.is_valid(serial):
-        return _SignerId(serial, "cedula", "subject serialNumber (sin prefijo)", serial)
+        return _SignerId(serial, "cedula", "serialNumber del sujeto, sin prefijo", serial)
     return None
 
 
@@ -313,6 +334,10 @@ def _validate(
         # is present and lists the certificate still makes it revoked.
         "revocation_mode": "soft-fail",
         "crls": [c.der for c in crls],
+        # The CRL at hand is newer than the signature (validation happens days
+        # later); it still tells whether the certificate was revoked before the
+        # signing time, since each entry carries its revocation date.
+        "retroactive_revinfo": True,
     }
     signer_context = ValidationContext(moment=moment, **common)
     timestamp_context = ValidationContext(moment=now, **common)
@@ -343,18 +368,22 @@ def _revocation(
         return {"status": "no hay CRL de este emisor"}
     result: dict[str, Any] = {"status": "no revocado", "crl_files": [c.file for c in matching]}
     for crl in matching:
-        verified = any(crl.parsed.is_signature_valid(i.public_key()) for i in issuers)
-        entry = crl.parsed.get_revoked_certificate_by_serial_number(crypto_cert.serial_number)
+        # None: the issuer's certificate is not at hand, so the operator's file is taken on trust.
+        verified = (
+            any(crl.parsed.is_signature_valid(i.public_key()) for i in issuers) if issuers else None
+        )
         result["crl_this_update"] = _iso(crl.parsed.last_update_utc)
         result["crl_signature_verified"] = verified
+        if verified is False:
+            result["status"] = "CRL con firma inválida: no se usó"
+            continue
+        entry = crl.parsed.get_revoked_certificate_by_serial_number(crypto_cert.serial_number)
         if entry is not None:
             reason = None
-            try:
+            with contextlib.suppress(crypto_x509.ExtensionNotFound):
                 reason = entry.extensions.get_extension_for_class(
                     crypto_x509.CRLReason
                 ).value.reason.value
-            except crypto_x509.ExtensionNotFound:
-                pass
             result.update(
                 status="revocado",
                 revoked_at=_iso(entry.revocation_date_utc),
@@ -390,10 +419,10 @@ def _coverage_problems(status, *, is_last: bool) -> list[_Problem]:
         if is_last:
             return [
                 _Problem(
-                    WARN,
+                    FAIL,
                     "form_filled_after_signing",
                     "Se llenaron o cambiaron campos del formulario después de la última firma: "
-                    "lo que se ve puede no ser lo firmado.",
+                    "lo que se ve no es lo que se firmó.",
                 )
             ]
         return []
@@ -407,10 +436,19 @@ def _coverage_problems(status, *, is_last: bool) -> list[_Problem]:
     ]
 
 
+def _unreadable(field_name: str, exc: Exception, started: float) -> _SignatureResult:
+    logger.warning("signature %s unreadable", field_name, exc_info=True)
+    evidence = {
+        "field": field_name,
+        "error": f"{exc.__class__.__name__}: {str(exc)[:300]}",
+        "elapsed_seconds": round(time.perf_counter() - started, 3),
+    }
+    message = f"La firma del campo «{field_name}» no se pudo leer ni validar."
+    return _SignatureResult(evidence, problems=[_Problem(ERROR, "unreadable", message)])
+
+
 def _verify_one(
-    reader: PdfFileReader,
-    field_name: str,
-    sig_field,
+    embedded: EmbeddedPdfSignature,
     *,
     is_last: bool,
     roots: list[asn1_x509.Certificate],
@@ -418,10 +456,10 @@ def _verify_one(
     now: datetime,
 ) -> _SignatureResult:
     started = time.perf_counter()
+    field_name = embedded.field_name
     evidence: dict[str, Any] = {"field": field_name}
     result = _SignatureResult(evidence)
     try:
-        embedded = EmbeddedPdfSignature(reader, sig_field, field_name)
         cert = embedded.signer_cert
         claimed = embedded.self_reported_timestamp
         moment = min(claimed, now) if claimed else now
@@ -432,21 +470,13 @@ def _verify_one(
         )
         if timestamp_counts and abs(timestamp.timestamp - moment) > timedelta(seconds=1):
             status = _validate(embedded, roots, crls, min(timestamp.timestamp, now), now)
-    except Exception as exc:  # noqa: BLE001 - any parser or CMS failure means "unreadable"
-        logger.info("signature %s unreadable", field_name, exc_info=True)
-        evidence["error"] = f"{exc.__class__.__name__}: {str(exc)[:300]}"
-        evidence["elapsed_seconds"] = round(time.perf_counter() - started, 3)
-        result.problems.append(
-            _Problem(
-                ERROR, "unreadable", f"La firma del campo «{field_name}» no se pudo leer ni validar."
-            )
-        )
-        return result
+    except Exception as exc:  # any parser or CMS failure means "unreadable"
+        return _unreadable(field_name, exc, started)
 
     if timestamp_counts:
-        signing_time, time_source = timestamp.timestamp, "sello de tiempo (TSA)"
+        signing_time, time_source = timestamp.timestamp, "sello de tiempo de una TSA"
     elif claimed:
-        signing_time, time_source = claimed, "declarada por el firmante (sin sello de tiempo)"
+        signing_time, time_source = claimed, "declarada por el firmante, sin sello de tiempo"
     else:
         signing_time, time_source = None, "desconocida"
     judged_at = min(signing_time, now) if signing_time else now
@@ -467,6 +497,7 @@ def _verify_one(
             "signer_id_type": result.signer_id.id_type if result.signer_id else None,
             "signer_id_source": result.signer_id.source if result.signer_id else None,
             "issuer": cert.issuer.human_friendly,
+            "issuer_name": issuer_name,
             "embedded_root": embedded_root,
             "serial": format(cert.serial_number, "X"),
             "valid_from": _iso(cert.not_valid_before),
@@ -496,9 +527,9 @@ def _verify_one(
             else None,
             "trust_problem": indic.name if indic else None,
             "bottom_line": status.bottom_line,
-            "coverage": status.coverage.name if status.coverage else None,
+            "coverage": status.coverage.name if status.coverage is not None else None,
             "modification_level": status.modification_level.name
-            if status.modification_level
+            if status.modification_level is not None
             else None,
             "docmdp_ok": status.docmdp_ok,
             "revocation": revocation,
@@ -540,7 +571,7 @@ def _verify_one(
                 FAIL,
                 "expired",
                 f"El certificado del firmante estaba caducado al firmar (válido hasta "
-                f"{not_after:%Y-%m-%d}; firma del {judged_at:%Y-%m-%d}, hora {time_source}).",
+                f"{not_after:%Y-%m-%d}; firmado el {judged_at:%Y-%m-%d}, fecha {time_source}).",
             )
         )
     elif judged_at < not_before:
@@ -573,6 +604,21 @@ def _verify_one(
                 "revoked_after_claimed_time",
                 f"El certificado fue revocado el {revoked_at:%Y-%m-%d}, después de la hora de "
                 f"firma declarada; sin sello de tiempo no se puede confirmar que se firmó antes.",
+            )
+        )
+
+    if (
+        not timestamp_counts
+        and now > not_after
+        and not any(p.code in ("expired", "not_yet_valid") for p in problems)
+    ):
+        problems.append(
+            _Problem(
+                WARN,
+                "expired_since_claimed_time",
+                f"El certificado caducó el {not_after:%Y-%m-%d} y la hora de firma "
+                f"({_iso(judged_at)[:10]}) solo la declara el firmante: pudo firmarse después, "
+                "con la fecha atrasada.",
             )
         )
 
@@ -624,9 +670,7 @@ def _verify_one(
 # --- the document --------------------------------------------------------------
 
 
-def _id_problems(
-    results: list[_SignatureResult], id_type: str, id_number: str
-) -> list[_Problem]:
+def _id_problems(results: list[_SignatureResult], id_type: str, id_number: str) -> list[_Problem]:
     """Is one of the signers the applicant? Name whoever else signed."""
     applicant = _normalise_id(id_number)
     for result in results:
@@ -640,10 +684,14 @@ def _id_problems(
                 WARN,
                 "other_signer",
                 f"Además de la del solicitante, hay una firma de {r.signer_name} "
-                f"({_ID_TYPE_LABELS[r.signer_id.id_type]} {r.signer_id.value}).",
+                + (
+                    f"({_ID_TYPE_LABELS[r.signer_id.id_type]} {r.signer_id.value})."
+                    if r.signer_id
+                    else "(sin número de identificación en su certificado)."
+                ),
             )
             for r in readable
-            if r.id_matches is False
+            if not r.id_matches
         ]
     problems = []
     for r in readable:
@@ -709,13 +757,15 @@ def verify_request_signature(
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
+    if now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
     try:
         reader = _open(pdf_bytes)
         sig_fields = [
             (name, value.get_object(), field_ref)
             for name, value, field_ref in enumerate_sig_fields(reader, filled_status=True)
         ]
-    except Exception as exc:  # noqa: BLE001 - whatever the parser trips on
+    except Exception as exc:  # whatever the parser trips on
         return Finding(
             ERROR,
             "No se pudo leer el PDF para buscar firmas electrónicas.",
@@ -729,31 +779,33 @@ def verify_request_signature(
     crls, crl_errors = _load_crls(crl_dir)
     try:
         hazards, hazard_notes = _find_hazards(reader)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         hazards, hazard_notes = [], {"error": f"{exc.__class__.__name__}: {str(exc)[:200]}"}
 
-    results = [
-        _verify_one(
-            reader,
-            name,
-            field_ref.get_object(),
-            is_last=index == len(regular) - 1,
-            roots=roots,
-            crls=crls,
-            now=now,
-        )
-        for index, (name, _value, field_ref) in enumerate(regular)
+    embedded, results = [], []
+    for name, _value, field_ref in regular:
+        started_field = time.perf_counter()
+        try:
+            embedded.append(EmbeddedPdfSignature(reader, field_ref.get_object(), name))
+        except Exception as exc:  # a CMS blob that does not parse
+            results.append(_unreadable(name, exc, started_field))
+    # Form order is not signing order: "last" means the last revision signed.
+    embedded.sort(key=lambda sig: sig.signed_revision)
+    results += [
+        _verify_one(sig, is_last=index == len(embedded) - 1, roots=roots, crls=crls, now=now)
+        for index, sig in enumerate(embedded)
     ]
-    # enumerate_sig_fields lists fields in form order; "last" must mean last signed.
     problems: list[_Problem] = []
     if hazards:
-        kinds = list(dict.fromkeys(h["kind"] for h in hazards))
+        found_kinds = {h["kind"] for h in hazards}
+        labels = [label for kind, label in _HAZARD_LABELS.items() if kind in found_kinds]
+        listed = ", ".join(labels[:-1]) + " y " + labels[-1] if len(labels) > 1 else labels[0]
         problems.append(
             _Problem(
                 FAIL,
                 "active_content",
-                "El PDF contiene " + ", ".join(_HAZARD_LABELS[k] for k in kinds) + ": FirmaEC "
-                "rechaza estos documentos porque pueden cambiar lo que se ve sin romper la firma.",
+                f"El PDF contiene {listed}: FirmaEC rechaza estos documentos porque pueden "
+                "cambiar lo que se ve sin romper la firma.",
             )
         )
     for result in results:
@@ -761,7 +813,7 @@ def verify_request_signature(
     problems += _id_problems(results, id_type, id_number)
     if not roots and any("signer_name" in r.evidence for r in results):
         issuers = ", ".join(
-            dict.fromkeys(r.evidence["issuer"] for r in results if "issuer" in r.evidence)
+            dict.fromkeys(r.evidence["issuer_name"] for r in results if "issuer_name" in r.evidence)
         )
         problems.append(
             _Problem(
@@ -775,10 +827,11 @@ def verify_request_signature(
     outcome = worst(p.outcome for p in problems)
     if outcome == PASS:
         signer = next(r for r in results if r.id_matches)
+        found = signer.signer_id
         summary = (
             f"Firma electrónica válida de {signer.signer_name} "
-            f"({signer.signer_id.source}: {signer.signer_id.raw}), emitida por "
-            f"{signer.evidence['issuer']}; cubre todo el documento."
+            f"({_ID_TYPE_LABELS[found.id_type]} {found.value}, según {found.source}), "
+            f"emitida por {signer.evidence['issuer_name']}; cubre todo el documento."
         )
     else:
         leading = [p for p in problems if p.outcome == outcome]
@@ -797,7 +850,9 @@ def verify_request_signature(
         "crl_dir": str(crl_dir) if crl_dir is not None else None,
         "crls": [{"file": c.file, "issuer": c.parsed.issuer.rfc4514_string()} for c in crls],
         "crl_errors": crl_errors,
-        "problems": [{"outcome": p.outcome, "code": p.code, "message": p.message} for p in problems],
+        "problems": [
+            {"outcome": p.outcome, "code": p.code, "message": p.message} for p in problems
+        ],
         "validated_at": _iso(now),
         "elapsed_seconds": round(time.perf_counter() - started, 3),
     }

@@ -4,6 +4,7 @@ states, all synthetic. Safe to run again: what exists is kept."""
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +16,8 @@ from ventanilla.checks.services import case_checks_run
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import staff_user_ensure
-from ventanilla.testing.factories import PEOPLE, submission_fields, submission_files
+from ventanilla.testing import case_media, pki
+from ventanilla.testing.factories import PEOPLE, submission_fields
 
 DEMO_PASSWORD = "demo-ventanilla-2026"  # noqa: S105 (published demo login)
 STAFF = [
@@ -26,14 +28,17 @@ STAFF = [
 INSURED_TYPES = ["afiliado", "jubilado", "derechohabiente", "afiliado"]
 
 
-def _submit(fields: dict, *, spoken: bool = False) -> Case:
-    form = CaseSubmissionForm(fields, submission_files(fields, spoken=spoken))
+def _submit(fields: dict, **breakage) -> Case:
+    """A realistic synthetic request (card, selfie, signed form, spoken video), checked."""
+    form = CaseSubmissionForm(fields, case_media.case_files(fields, **breakage))
     if not form.is_valid():
         raise RuntimeError(f"demo request refused: {form.errors.as_json()}")
     case = services.case_submit(
         fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
     )
-    return case_checks_run(case_id=case.pk)
+    case_checks_run(case_id=case.pk)
+    case.refresh_from_db()
+    return case
 
 
 def _next_morning(days: int) -> dt.datetime:
@@ -72,6 +77,10 @@ class Command(BaseCommand):
         if Case.objects.exists():
             self.stdout.write("Los trámites de demostración ya existen; no se crean otros.")
         else:
+            # The demo's forms are signed by a throwaway CA: trust it here, and only here.
+            roots = pki.write_roots(settings.SIGNATURE_TRUST_ROOTS_DIR, case_media.test_ca())
+            self.stdout.write(f"Raíz de confianza de DEMOSTRACIÓN instalada en {roots[0]}")
+            self.stdout.write("Creando y verificando los trámites de demostración (~1 min)...")
             self._cases(users["analista"])
         self.stdout.write(
             f"Usuarios de demostración (contraseña «{DEMO_PASSWORD}»): "
@@ -80,8 +89,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _cases(self, analyst):
-        in_review = _submit(submission_fields(0), spoken=True)
-        correction = _submit(submission_fields(1))
+        in_review = _submit(submission_fields(0))
+        suspicious = _submit(submission_fields(2), selfie_person="b")
+        correction = _submit(submission_fields(1), signature="handwritten", id_front_blur=6)
         services.case_request_correction(
             case=correction,
             actor=analyst,
@@ -111,6 +121,6 @@ class Command(BaseCommand):
                 email="carlos.d@example.org",
             )
         )
-        for case in (in_review, correction, scheduled, completed, unknown):
+        for case in (in_review, suspicious, correction, scheduled, completed, unknown):
             case.refresh_from_db()
             self.stdout.write(f"  {case.number}  {case.get_status_display()}")
