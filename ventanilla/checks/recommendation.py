@@ -13,6 +13,18 @@ from .constants import CheckName, CheckOutcome, Recommendation
 
 # A failure of these means someone may be posing as the insured person.
 IMPERSONATION_CHECKS = {CheckName.FACE_MATCH, CheckName.SIGNATURE, CheckName.CROSS_CASE}
+# Identity data that the cédula or the registry contradicts: not a typo in a phone number.
+IDENTITY_FIELDS = {"id_number", "last_names", "first_names", "birth_date"}
+IDENTITY_SOURCES = {"cédula anverso", "registro"}
+
+
+def _consistency_contradicts_identity(evidence: dict) -> bool:
+    return any(
+        row.get("status") == "differs"
+        and row.get("field") in IDENTITY_FIELDS
+        and row.get("source") in IDENTITY_SOURCES
+        for row in evidence.get("fields", [])
+    )
 
 
 def _is_impersonation(result) -> bool:
@@ -24,7 +36,7 @@ def _is_impersonation(result) -> bool:
     if result.name == CheckName.VIDEO_STATEMENT:
         return bool(result.evidence.get("other_identity"))
     if result.name == CheckName.CONSISTENCY:
-        return bool(result.evidence.get("other_identity"))
+        return _consistency_contradicts_identity(result.evidence)
     return False
 
 

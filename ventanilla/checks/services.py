@@ -76,6 +76,7 @@ class _Run:
     faces: dict[str, np.ndarray] = field(default_factory=dict)  # source -> 128-d encoding
     ocr: dict[str, Any] = field(default_factory=dict)  # kind -> OcrResult | None
     form_ocr_last_page: Any = None  # OCR of the form's last page, where the signature box is
+    broken: set[str] = field(default_factory=set)  # kinds whose file failed its integrity check
 
     def add(self, name: str, finding: Finding, document: Document | None = None) -> None:
         self.outcomes.append(_Outcome(name, finding, document))
@@ -213,8 +214,8 @@ def _load_images(run: _Run) -> None:
 
     for kind in IMAGE_KINDS:
         document = run.documents.get(kind)
-        if document is None or kind not in run.raw:
-            continue
+        if document is None or kind not in run.raw or kind in run.broken:
+            continue  # a file that failed its integrity check is not read any further
         try:
             run.images[kind] = run.timed(
                 "decode_images", document_images, run.raw[kind], document.format
@@ -276,13 +277,24 @@ def _signature(run: _Run) -> Finding:
     pages = run.images.get(DocumentKind.REQUEST_FORM) or []
     if not pages:
         return Finding(ERROR, "No se pudo leer la solicitud para buscar la firma.")
-    return signature_box(pages[-1], run.form_ocr_last_page)
+    finding = signature_box(pages[-1], run.form_ocr_last_page)
+    finding.evidence["handwritten"] = True
+    return finding
 
 
 def _ocr(run: _Run) -> None:
     """Read the form and the ID card once; the signature and consistency checks share it."""
+    from .engines import consistency
     from .engines.ocr import read_image, read_pdf_text
 
+    declared = declared_data(run.case)
+    # Tesseract reads first (0.1-0.4 s); rapidocr (1-4 s) only re-reads a document
+    # whose fields do not all agree with the declared data.
+    acceptance = {
+        DocumentKind.REQUEST_FORM: consistency.FORM,
+        DocumentKind.ID_FRONT: consistency.ID_FRONT,
+        DocumentKind.ID_BACK: consistency.ID_BACK,
+    }
     run.ocr = {}
     run.form_ocr_last_page = None
     for kind in (DocumentKind.REQUEST_FORM, DocumentKind.ID_FRONT, DocumentKind.ID_BACK):
@@ -294,7 +306,10 @@ def _ocr(run: _Run) -> None:
             if document.format == FileFormat.PDF and kind in run.raw:
                 result = run.timed("ocr", read_pdf_text, run.raw[kind])
             if result is None and run.images.get(kind):
-                pages = [run.timed("ocr", read_image, image) for image in run.images[kind]]
+                accept = consistency.document_agrees(declared, acceptance[kind])
+                pages = [
+                    run.timed("ocr", read_image, image, accept=accept) for image in run.images[kind]
+                ]
                 result = pages[0] if len(pages) == 1 else _join_pages(pages)
                 if kind == DocumentKind.REQUEST_FORM:
                     run.form_ocr_last_page = pages[-1]
@@ -429,13 +444,13 @@ def case_checks_run(
     documents = {d.kind: d for d in case.documents.filter(is_current=True)}
     run = _Run(case=case, documents=documents)
 
-    integrity: list[Finding] = []
     for document in documents.values():
         try:
             finding = run.timed(CheckName.FILE_INTEGRITY, _integrity, run, document)
         except Exception as exc:
             finding = _error(exc, f"integridad de {document.get_kind_display()}")
-        integrity.append(finding)
+        if finding.outcome in (FAIL, ERROR) and document.kind != DocumentKind.VIDEO:
+            run.broken.add(document.kind)
         run.add(CheckName.FILE_INTEGRITY, finding, document)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="speech") as pool:

@@ -79,9 +79,7 @@ def case_files(
     if signature == "electronic":
         form = signed_form(fields, signer=signer, overrides=form_overrides)
     else:
-        form = request_form.request_form_pdf(
-            fields, signature=signature, overrides=form_overrides
-        )
+        form = request_form.request_form_pdf(fields, signature=signature, overrides=form_overrides)
     text = statement_text(fields) if statement is None else statement
     return {
         "id_front": SimpleUploadedFile(

@@ -1059,14 +1059,6 @@ def signature_box(image: np.ndarray, ocr: OcrResult | None) -> Finding:
     )
 
 
-def decode_image(data: bytes) -> np.ndarray:
-    """A JPEG/PNG as a BGR array (for tests and callers holding bytes)."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ValueError("not an image")
-    return image
-
-
 __all__ = [
     "FORM",
     "ID_BACK",

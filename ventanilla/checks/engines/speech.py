@@ -32,6 +32,7 @@ BEAM_SIZE = 5
 # Retry a window at a higher temperature only twice: each retry costs a full
 # decode, and on poor audio the later retries only add invented words.
 TEMPERATURES = (0.0, 0.2, 0.4)
+BEST_OF = 5
 
 _models: dict[tuple[str, int], WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -129,6 +130,7 @@ def transcribe(
         task="transcribe",
         beam_size=beam_size,
         temperature=list(TEMPERATURES),
+        best_of=BEST_OF,
         vad_filter=True,
         initial_prompt=prompt or None,
         condition_on_previous_text=False,

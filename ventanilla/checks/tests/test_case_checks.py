@@ -59,11 +59,13 @@ def test_checks_report_a_stored_file_that_changed():
         case=case, document=selfie, name="file_integrity", is_current=True
     )
     assert result.outcome == "fail"
-    # The other files pass, and the case still reaches the analyst: checks advise, never decide.
-    passed = CheckResult.objects.filter(
-        case=case, name="file_integrity", outcome="pass", is_current=True
+    # The other files are sound, and the case still reaches the analyst: checks advise, never decide.
+    sound = CheckResult.objects.filter(
+        case=case, name="file_integrity", outcome__in=["pass", "warn"], is_current=True
     )
-    assert passed.count() == 4
+    assert sound.count() == 4
+    # The broken selfie is not read any further (no image or face result about it).
+    assert not CheckResult.objects.filter(case=case, document=selfie, name="image_quality").exists()
     case.refresh_from_db()
     assert case.status == CaseStatus.IN_REVIEW
 

@@ -4,6 +4,7 @@ Documents are generated from a made-up person (PEOPLE[0]) and read by the same
 OCR as in production; each test changes one thing the analyst must be told about.
 """
 
+import json
 from datetime import date
 
 import cv2
@@ -98,6 +99,7 @@ def test_documents_that_agree_with_the_declared_data_pass(documents):
     assert all(check["ok"] for check in finding.evidence["checks"])
     assert set(finding.evidence["engines"]) == {"formulario", "cédula anverso", "cédula reverso"}
     assert _field(finding, "fingerprint_code", "cédula reverso")["read"] == "E3331I2222"
+    json.dumps(finding.evidence)  # stored as JSON for the analyst
 
 
 def test_a_form_photo_with_another_id_number_and_name_fails_naming_them(documents):
