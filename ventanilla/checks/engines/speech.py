@@ -2,8 +2,8 @@
 
 The model is the CTranslate2 conversion assembled at install time by
 scripts/assemble-whisper-model.py (nothing is downloaded at run time). It is
-loaded once per process and per folder: loading takes about a second and some
-200 MB, transcribing a 40-second statement a few seconds on 2 cores.
+loaded once per process and per folder: about a second, and the process peaks
+near 420 MB while transcribing. A 40-second statement takes 4-9 s on 2 cores.
 
 Always Spanish, always with the voice-activity filter: without it, Whisper
 "hears" words in silence and noise.
@@ -25,14 +25,18 @@ if TYPE_CHECKING:
 
 SAMPLE_RATE = 16_000
 LANGUAGE = "es"
-# Beam search rather than greedy decoding: measured on espeak-ng statements, greedy
-# was not faster overall (its doubtful windows are decoded again at higher
-# temperatures) and misheard more.
-BEAM_SIZE = 5
-# Retry a window at a higher temperature only twice: each retry costs a full
-# decode, and on poor audio the later retries only add invented words.
+# Beam search with 3 beams: on espeak-ng statements (2 cores) greedy decoding ran
+# at 0.08 x real time with a word error rate of 0.44, 3 beams at 0.13-0.14 x with
+# 0.33, 5 beams at 0.17-0.22 x with 0.34-0.36.
+BEAM_SIZE = 3
+# A window that comes out repetitive or improbable (Whisper stuck repeating
+# "0-0-0-0-..." in a spelled-out ID number) is decoded again by sampling at a
+# higher temperature, at most twice, keeping the best of 3 samples. Without these
+# retries such a window loses every clause after the number.
 TEMPERATURES = (0.0, 0.2, 0.4)
-BEST_OF = 5
+BEST_OF = 3
+# Sampling is seeded, so that checking the same video again gives the same transcript.
+RANDOM_SEED = 0
 
 _models: dict[tuple[str, int], WhisperModel] = {}
 _models_lock = threading.Lock()
@@ -117,13 +121,21 @@ def transcribe(
 
     `audio` is a file (path or binary file object, any format FFmpeg reads) or
     float32 mono samples at 16 kHz. `prompt` is text Whisper takes as what came
-    before the audio: it steers spelling and vocabulary, and it is used only for
-    the first 30-second window (each window is decoded without the previous
-    one's text, which stops Whisper from repeating itself).
+    before the audio, for the first 30-second window only (each window is
+    decoded without the previous one's text, which stops Whisper repeating itself).
+
+    Do not prompt with the statement expected from the applicant: measured on
+    espeak-ng speech, another person's statement then came out with the
+    applicant's name in 7 of 12 readings (and a near copy of the ID number in
+    one), and prompted with the statement's wording Whisper skipped spoken
+    clauses it took as already said. The statement check needs what was said.
     """
+    import ctranslate2
+
     model = load_model(model_dir, threads=threads)
     samples = _samples(audio)
     started = time.perf_counter()
+    ctranslate2.set_random_seed(RANDOM_SEED)
     segments, info = model.transcribe(
         samples,
         language=LANGUAGE,

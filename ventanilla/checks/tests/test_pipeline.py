@@ -86,7 +86,7 @@ def test_an_honest_complete_request_passes_every_check(client, staff_headers):
     statement = next(c for c in detail["checks"] if c["name"] == "video_statement")
     assert set(statement) >= {"name", "result", "score", "evidence", "finished_at"}
     assert statement["result"] == "pass"
-    assert "instituto ecuatoriano" in statement["evidence"]["transcript"].lower()
+    assert "imposible acercarme" in statement["evidence"]["transcript"].lower()
     assert statement["evidence"]["missing"] == []
     assert detail["verification"]["recommendation"] == "ready_for_call"
 
