@@ -98,7 +98,9 @@ def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def _spanish_date(iso_date: str) -> str:
-    """``1984-06-12`` -> ``12 JUN 1984``, as the cédula prints dates."""
+    """``1984-06-12`` -> ``12 JUN 1984``, as the cédula prints dates ("" stays "")."""
+    if not iso_date:
+        return ""
     day = dt.date.fromisoformat(iso_date)
     return f"{day.day:02d} {SPANISH_MONTHS[day.month - 1]} {day.year}"
 
@@ -192,8 +194,8 @@ def _card_back(fields: dict) -> Image.Image:
     _field(draw, (x, y), "INSTRUCCIÓN", fields.get("instruction", "SUPERIOR").upper())
     _field(draw, (x, y + 80), "PROFESIÓN", fields.get("profession", "EMPLEADO PRIVADO").upper())
     _field(draw, (x, y + 160), "FECHA DE EXPEDICIÓN", _spanish_date(fields["id_issue_date"]))
-    issued = dt.date.fromisoformat(fields["id_issue_date"])
-    expiry = issued.replace(year=issued.year + 10).isoformat()
+    issued = dt.date.fromisoformat(fields["id_issue_date"]) if fields["id_issue_date"] else None
+    expiry = issued.replace(year=issued.year + 10).isoformat() if issued else ""
     _field(draw, (x, y + 240), "FECHA DE EXPIRACIÓN", _spanish_date(expiry))
     draw.text((x, y + 330), "CÓDIGO DACTILAR", fill=LABEL_INK, font=_font(20))
     draw.text((x, y + 356), fields["fingerprint_code"], fill=INK, font=_font(44, bold=True))

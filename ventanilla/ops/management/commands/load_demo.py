@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from ventanilla.cases import services
 from ventanilla.cases.forms import CaseSubmissionForm
@@ -82,6 +83,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Raíz de confianza de DEMOSTRACIÓN instalada en {roots[0]}")
             self.stdout.write("Creando y verificando los trámites de demostración (~1 min)...")
             self._cases(users["analista"])
+            # The checks already ran here, in order; the queued copies would only repeat them.
+            DBTaskResult.objects.filter(
+                task_path="ventanilla.checks.tasks.case_checks_task", status="READY"
+            ).delete()
         self.stdout.write(
             f"Usuarios de demostración (contraseña «{DEMO_PASSWORD}»): "
             + ", ".join(f"{u} ({r.label})" for u, r, _ in STAFF)
