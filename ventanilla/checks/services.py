@@ -147,33 +147,10 @@ def _integrity(run: _Run, document: Document) -> Finding:
 
 
 def _pdf_hazards(content: bytes) -> list[str]:
-    """JavaScript, automatic actions, launch actions and embedded files (what FirmaEC refuses)."""
-    from pypdf import PdfReader
+    """JavaScript, automatic or launch actions and embedded files (what FirmaEC refuses)."""
+    from .engines.signatures import pdf_hazards
 
-    reader = PdfReader(io.BytesIO(content))
-    root = reader.trailer["/Root"]
-    found = []
-    names = root.get("/Names")
-    names = names.get_object() if names is not None else {}
-    if "/JavaScript" in names:
-        found.append("JavaScript")
-    if "/EmbeddedFiles" in names:
-        found.append("archivos incrustados")
-    if "/OpenAction" in root:
-        found.append("acción al abrir (OpenAction)")
-    if "/AA" in root:
-        found.append("acciones automáticas (AA)")
-    for page in reader.pages:
-        for annot in page.get("/Annots") or []:
-            action = annot.get_object().get("/A")
-            action = action.get_object() if action is not None else {}
-            kind = action.get("/S")
-            if kind in ("/Launch", "/JavaScript") and f"acción {kind[1:]}" not in found:
-                found.append(f"acción {kind[1:]}")
-            attached = annot.get_object().get("/Subtype") == "/FileAttachment"
-            if attached and "archivos adjuntos" not in found:
-                found.append("archivos adjuntos")
-    return found
+    return list(dict.fromkeys(h["label"] for h in pdf_hazards(content)))
 
 
 def _video_integrity(run: _Run, content: bytes, evidence: dict) -> Finding:

@@ -268,6 +268,22 @@ def _find_hazards(reader: PdfFileReader) -> tuple[list[dict[str, str]], dict[str
     return list(hazards.values()), notes
 
 
+HAZARD_LABELS = {
+    "javascript": "JavaScript",
+    "launch": "acción que abre programas (Launch)",
+    "embedded_file": "archivos incrustados o adjuntos",
+    "open_action": "acción automática al abrir (OpenAction)",
+}
+
+
+def pdf_hazards(pdf_bytes: bytes) -> list[dict[str, str]]:
+    """Active content in any PDF (signed or not): JavaScript, Launch actions, embedded
+    files, an OpenAction that does more than go to a page. Each with where it is and a
+    Spanish label, for the file-integrity check."""
+    hazards, _ = _find_hazards(_open(pdf_bytes))
+    return [{**h, "label": HAZARD_LABELS.get(h["kind"], h["kind"])} for h in hazards]
+
+
 # --- the signer's identity ----------------------------------------------------
 
 

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -15,6 +16,7 @@ from ventanilla.cases.scheduler import cases_requeue_stalled_checks
 from ventanilla.cases.services import case_submit
 from ventanilla.checks.models import CheckResult
 from ventanilla.checks.services import case_checks_run
+from ventanilla.testing import media, pki
 from ventanilla.testing.factories import submission_fields, submission_files
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,21 @@ def test_running_the_checks_twice_shows_only_the_latest_run():
     assert current.count() == second.results.count() == first.results.count()
     assert current.filter(name="file_integrity").count() == 5
     assert case.transitions.filter(to_status=CaseStatus.IN_REVIEW).count() == 1
+
+
+def test_a_form_with_javascript_is_flagged_for_the_analyst():
+    fields = submission_fields()
+    scripted = pki.add_javascript(media.pdf_bytes(["Solicitud", fields["first_names"]]))
+    files = submission_files(fields)
+    files["request_form"] = SimpleUploadedFile("solicitud.pdf", scripted, "application/pdf")
+    form = CaseSubmissionForm(fields, files)
+    assert form.is_valid(), form.errors
+    case = case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case_checks_run(case_id=case.pk)
+
+    integrity = CheckResult.objects.get(
+        case=case, name="file_integrity", document__kind="request_form", is_current=True
+    )
+    assert integrity.outcome == "warn"
+    assert "JavaScript" in integrity.summary
+    assert "JavaScript" in integrity.evidence["hazards"]
