@@ -96,6 +96,13 @@ class Case(models.Model):
         return f"{self.first_names} {self.last_names}"
 
     @property
+    def checks_pending(self) -> bool:
+        """Checks were asked for (submission, correction, analyst) and have not finished since."""
+        return self.checks_enqueued_at is not None and (
+            self.checks_completed_at is None or self.checks_completed_at < self.checks_enqueued_at
+        )
+
+    @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
 

@@ -249,7 +249,8 @@ def case_submit_correction(
         )
         case.review_due_at = working_day_deadline(now, case.review_working_days_left or 1)
         case.review_working_days_left = None
-        case.save(update_fields=["review_due_at", "review_working_days_left"])
+        case.checks_enqueued_at = now
+        case.save(update_fields=["review_due_at", "review_working_days_left", "checks_enqueued_at"])
         email_queue(
             template="correction_received",
             to=case.email,

@@ -18,4 +18,5 @@ def check_run_latest(case) -> CheckRun | None:
 
 
 def check_run_pending(case) -> bool:
-    return CheckRun.objects.filter(case=case, finished_at__isnull=True).exists()
+    """Checks asked for and not finished yet (queued or running)."""
+    return case.checks_pending

@@ -528,6 +528,8 @@ def case_checks_request(*, case: Case, actor) -> None:
         )
 
     audit_log(action="case.checks_requested", actor=actor, case=case, obj=case)
+    # Recorded with the request, so the scheduler repeats it if the task is lost.
+    Case.objects.filter(pk=case.pk).update(checks_enqueued_at=timezone.now())
     actor_id = actor.pk
     transaction.on_commit(lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id))
 

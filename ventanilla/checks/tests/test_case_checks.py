@@ -14,8 +14,8 @@ from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
 from ventanilla.cases.scheduler import cases_requeue_stalled_checks
 from ventanilla.cases.services import case_submit
-from ventanilla.checks.models import CheckResult
-from ventanilla.checks.services import case_checks_run
+from ventanilla.checks.models import CheckResult, CheckRun
+from ventanilla.checks.services import case_checks_request, case_checks_run
 from ventanilla.testing import media, pki
 from ventanilla.testing.factories import submission_fields, submission_files
 
@@ -99,3 +99,29 @@ def test_a_form_with_javascript_is_flagged_for_the_analyst():
     assert integrity.outcome == "warn"
     assert "JavaScript" in integrity.summary
     assert "JavaScript" in integrity.evidence["hazards"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_requested_rerun_whose_task_was_lost_is_repeated(run_worker, settings, analyst):
+    case = _submit()
+    run_worker()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_REVIEW and not case.checks_pending
+
+    case_checks_request(case=case, actor=analyst)
+    DBTaskResult.objects.filter(status="READY").delete()  # the worker that took it died
+    case.refresh_from_db()
+    assert case.checks_pending
+    assert cases_requeue_stalled_checks() == 0  # not stalled yet
+
+    # Time passes: the last run finished, then the re-run was asked for, long ago.
+    asked = timezone.now() - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS + 1)
+    Case.objects.filter(pk=case.pk).update(
+        checks_enqueued_at=asked, checks_completed_at=asked - dt.timedelta(minutes=5)
+    )
+    assert cases_requeue_stalled_checks() == 1
+    run_worker()
+    case.refresh_from_db()
+    assert not case.checks_pending
+    assert CheckRun.objects.filter(case=case, trigger="scheduler").exists()
+    assert cases_requeue_stalled_checks() == 0
