@@ -51,18 +51,6 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered) + 0.5) - 1)]
 
 
-def _submit(fields, files):
-    from ventanilla.cases.forms import CaseSubmissionForm
-    from ventanilla.cases.services import case_submit
-
-    for upload in files.values():
-        upload.seek(0)
-    form = CaseSubmissionForm(fields, files)
-    if not form.is_valid():
-        raise SystemExit(f"the generated request is not valid: {form.errors.as_json()}")
-    return case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
-
-
 def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="ventanilla-bench-"))
     _setup_django(workdir)
@@ -73,7 +61,7 @@ def main() -> int:
     from ventanilla.checks.models import CheckRun
     from ventanilla.checks.services import case_checks_run
     from ventanilla.testing import case_media, pki
-    from ventanilla.testing.factories import submission_fields
+    from ventanilla.testing.factories import submission_fields, submit_request
 
     pki.write_roots(settings.SIGNATURE_TRUST_ROOTS_DIR, case_media.test_ca())
     fields = submission_fields()
@@ -85,7 +73,7 @@ def main() -> int:
     files["video"] = SimpleUploadedFile("autorizacion.mp4", video, "video/mp4")  # the 40 s reading
 
     print(f"Benchmark of the checks: {os.cpu_count()} CPUs, {RUNS} runs, files in {workdir}")
-    case = _submit(fields, files)
+    case = submit_request(fields, files)
     load_model(settings.WHISPER_MODEL_DIR, threads=settings.CHECK_THREADS)
 
     # 1. The yardstick: decode + transcribe the same file, same model and settings.
@@ -135,7 +123,7 @@ def main() -> int:
     latencies = []
     try:
         for attempt in range(RUNS + 1):  # the first one loads the models in the worker
-            submitted = _submit(fields, files)
+            submitted = submit_request(fields, files)
             deadline = time.monotonic() + 300
             while True:
                 run = CheckRun.objects.filter(case=submitted, finished_at__isnull=False).first()

@@ -3,32 +3,11 @@
 from django.urls import reverse
 from django.utils import timezone
 
-from ventanilla.cases.constants import IdType, Province, ReviewReason
+from ventanilla.cases.constants import DECLARED_FIELDS, IdType, Province, ReviewReason
 from ventanilla.cases.selectors import status_label
 from ventanilla.checks.constants import Recommendation
-from ventanilla.checks.selectors import check_run_latest, check_run_pending, checks_for_case
+from ventanilla.checks.selectors import check_run_latest, checks_for_case
 from ventanilla.workdays.selectors import working_days_left
-
-CASE_FIELDS = (
-    "id_type",
-    "id_number",
-    "first_names",
-    "last_names",
-    "birth_date",
-    "birth_province",
-    "fingerprint_code",
-    "id_issue_date",
-    "sector",
-    "message",
-    "residence_country",
-    "residence_region",
-    "residence_city",
-    "postal_code",
-    "foreign_phone",
-    "email",
-    "ecuador_mobile",
-    "ecuador_landline",
-)
 
 
 def queue_item(case) -> dict:
@@ -53,7 +32,7 @@ def queue_item(case) -> dict:
 def case_detail(case) -> dict:
     """Everything an analyst sees: fields, files, check results, messages, history."""
     data = queue_item(case)
-    data["fields"] = {name: getattr(case, name) for name in CASE_FIELDS}
+    data["fields"] = {name: getattr(case, name) for name in DECLARED_FIELDS}
     data["labels"] = {
         "id_type": str(IdType(case.id_type).label),
         "birth_province": str(Province(case.birth_province).label),
@@ -146,7 +125,7 @@ def check_item(case, result) -> dict:
 def verification_summary(case) -> dict | None:
     """The overall advice of the last finished run, and whether another run is on its way."""
     run = check_run_latest(case)
-    pending = check_run_pending(case)
+    pending = case.checks_pending
     if run is None:
         return {"recommendation": None, "pending": True} if pending else None
     return {

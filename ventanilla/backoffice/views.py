@@ -14,7 +14,7 @@ from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.selectors import case_for_staff, case_queue
 from ventanilla.cases.statemachine import IllegalTransition, can_transition
 from ventanilla.checks.models import CheckAttachment
-from ventanilla.checks.selectors import check_run_latest, check_run_pending, checks_for_case
+from ventanilla.checks.selectors import check_run_latest, checks_for_case
 from ventanilla.checks.services import ChecksRefused, case_checks_request
 from ventanilla.documents.models import Document
 from ventanilla.documents.services import document_open
@@ -80,7 +80,6 @@ def case_detail(request, number):
         "documents": case.documents.all(),
         "checks": checks_for_case(case),
         "check_run": check_run_latest(case),
-        "checks_pending": check_run_pending(case),
         "emails": case.emails.all(),
         "transitions": case.transitions.all(),
         "corrections": case.corrections.all(),

@@ -100,3 +100,26 @@ class ReviewReason(models.TextChoices):
 class CallOutcome(models.TextChoices):
     VALIDATED = "validated", _("Identidad validada")
     NOT_VALIDATED = "not_validated", _("Identidad no validada")
+
+
+# What the citizen declares on the reception form and in Apartados 1 and 2.
+DECLARED_FIELDS = (
+    "id_type",
+    "id_number",
+    "first_names",
+    "last_names",
+    "birth_date",
+    "birth_province",
+    "fingerprint_code",
+    "id_issue_date",
+    "sector",
+    "message",
+    "residence_country",
+    "residence_region",
+    "residence_city",
+    "postal_code",
+    "foreign_phone",
+    "email",
+    "ecuador_mobile",
+    "ecuador_landline",
+)

@@ -15,8 +15,3 @@ def checks_for_case(case) -> list[CheckResult]:
 def check_run_latest(case) -> CheckRun | None:
     """The case's last finished run (its recommendation), or None while none has finished."""
     return CheckRun.objects.filter(case=case, finished_at__isnull=False).first()
-
-
-def check_run_pending(case) -> bool:
-    """Checks asked for and not finished yet (queued or running)."""
-    return case.checks_pending

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ventanilla.audit.services import audit_log
+from ventanilla.cases.constants import DECLARED_FIELDS
 from ventanilla.cases.models import Case
 from ventanilla.cases.services import case_mark_checked
 from ventanilla.documents.constants import DocumentKind, FileFormat
@@ -36,7 +37,7 @@ from ventanilla.documents.services import document_open
 from ventanilla.documents.validation import probe_video, revalidate_stored
 
 from . import cross_case, residence
-from .constants import CheckName, CheckOutcome, RunTrigger
+from .constants import CheckName, RunTrigger
 from .engines import ERROR, FAIL, PASS, WARN, Finding, worst
 from .engines.media import VideoCollector, VideoSamples
 from .models import CheckAttachment, CheckResult, CheckRun, FaceSignature
@@ -281,12 +282,10 @@ def _ocr(run: _Run) -> None:
         try:
             result = None
             if document.format == FileFormat.PDF and kind in run.raw:
-                result = run.timed("ocr", read_pdf_text, run.raw[kind])
+                result = read_pdf_text(run.raw[kind])
             if result is None and run.images.get(kind):
                 accept = consistency.document_agrees(declared, acceptance[kind])
-                pages = [
-                    run.timed("ocr", read_image, image, accept=accept) for image in run.images[kind]
-                ]
+                pages = [read_image(image, accept=accept) for image in run.images[kind]]
                 result = pages[0] if len(pages) == 1 else _join_pages(pages)
                 if kind == DocumentKind.REQUEST_FORM:
                     run.form_ocr_last_page = pages[-1]
@@ -329,26 +328,7 @@ def _consistency(run: _Run) -> Finding:
 
 def declared_data(case: Case) -> dict:
     """What the citizen typed, as the consistency check compares it."""
-    return {
-        name: getattr(case, name)
-        for name in (
-            "id_type",
-            "id_number",
-            "first_names",
-            "last_names",
-            "birth_date",
-            "fingerprint_code",
-            "id_issue_date",
-            "residence_country",
-            "residence_region",
-            "residence_city",
-            "postal_code",
-            "foreign_phone",
-            "email",
-            "ecuador_mobile",
-            "ecuador_landline",
-        )
-    }
+    return {name: getattr(case, name) for name in DECLARED_FIELDS}
 
 
 # --- 4. the spoken statement ----------------------------------------------------------------
@@ -378,7 +358,6 @@ def _statement(run: _Run, transcript) -> Finding:
     from .engines.statement import statement_match
 
     finding = statement_match(transcript.text, **_statement_inputs(run.case))
-    finding.evidence.setdefault("transcript", transcript.text)
     finding.evidence["speech"] = {
         "language": transcript.language,
         "audio_seconds": round(transcript.audio_seconds, 1),
@@ -405,7 +384,7 @@ def case_checks_run(
         case=case,
         trigger=trigger,
         requested_by=requested_by,
-        requested_at=started,
+        requested_at=case.checks_enqueued_at or started,
         started_at=started,
     )
     clock = time.perf_counter()
@@ -428,7 +407,7 @@ def case_checks_run(
         _load_images(run)
         _image_quality(run)
         _guard(run, CheckName.FACE_MATCH, _face_match, run)
-        run.timed("ocr_total", _ocr, run)
+        run.timed("ocr", _ocr, run)
         _guard(run, CheckName.SIGNATURE, _signature, run)
         _guard(run, CheckName.CONSISTENCY, _consistency, run)
         _guard(run, CheckName.CROSS_CASE, cross_case.cross_case, case, run.documents, run.faces)
@@ -532,12 +511,3 @@ def case_checks_request(*, case: Case, actor) -> None:
     Case.objects.filter(pk=case.pk).update(checks_enqueued_at=timezone.now())
     actor_id = actor.pk
     transaction.on_commit(lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id))
-
-
-__all__ = [
-    "CheckOutcome",
-    "ChecksRefused",
-    "case_checks_request",
-    "case_checks_run",
-    "declared_data",
-]

@@ -6,6 +6,9 @@ only by their check digit, the images are drawn, and the voice is espeak-ng.
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from ventanilla.cases.forms import CaseSubmissionForm
+from ventanilla.cases.services import case_submit
+
 from . import media
 
 STATEMENT = (
@@ -139,3 +142,20 @@ def submission_files(fields: dict | None = None, *, spoken: bool = False, **over
     }
     files.update(overrides)
     return {k: v for k, v in files.items() if v is not None}
+
+
+def submit_request(fields: dict, files: dict, *, client_address: str | None = None):
+    """Register a request through the real intake path (the form, then `case_submit`),
+    as the web page and the API do. Raises ValueError with the form's errors if the
+    generated request is not valid."""
+    for upload in files.values():
+        upload.seek(0)
+    form = CaseSubmissionForm(fields, files)
+    if not form.is_valid():
+        raise ValueError(f"the request was refused: {form.errors.as_json()}")
+    return case_submit(
+        fields=form.case_fields(),
+        uploads=form.uploads(),
+        inspected=form.inspected,
+        client_address=client_address,
+    )

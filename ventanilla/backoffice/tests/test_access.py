@@ -17,13 +17,12 @@ from django.utils import timezone
 from ventanilla.appointments.models import Appointment
 from ventanilla.audit.models import AuditEvent
 from ventanilla.cases import services
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case, CaseTransition, CorrectionRequest
 from ventanilla.documents.models import Document
 from ventanilla.notifications.models import OutboundEmail
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.services import api_token_create
-from ventanilla.testing.factories import submission_fields, submission_files
+from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 
 pytestmark = pytest.mark.django_db
 
@@ -41,11 +40,7 @@ class World:
 
 def _case(person: int) -> Case:
     fields = submission_fields(person)
-    form = CaseSubmissionForm(fields, submission_files(fields))
-    assert form.is_valid(), form.errors
-    case = services.case_submit(
-        fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
-    )
+    case = submit_request(fields, submission_files(fields))
     # What the worker does once the automated checks are done.
     return services.case_mark_checked(case_id=case.pk)
 

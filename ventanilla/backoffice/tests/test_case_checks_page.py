@@ -4,12 +4,11 @@ import pytest
 from django.urls import reverse
 
 from ventanilla.audit.models import AuditEvent
-from ventanilla.cases.forms import CaseSubmissionForm
-from ventanilla.cases.services import case_reject, case_submit
+from ventanilla.cases.services import case_reject
 from ventanilla.checks.models import CheckAttachment, CheckRun
 from ventanilla.checks.services import case_checks_run
 from ventanilla.testing import case_media, pki
-from ventanilla.testing.factories import submission_fields
+from ventanilla.testing.factories import submission_fields, submit_request
 
 
 @pytest.fixture(autouse=True)
@@ -20,9 +19,7 @@ def trusted_test_ca(settings, tmp_path):
 
 def _checked_case(**breakage):
     fields = submission_fields()
-    form = CaseSubmissionForm(fields, case_media.case_files(fields, **breakage))
-    assert form.is_valid(), form.errors
-    case = case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case = submit_request(fields, case_media.case_files(fields, **breakage))
     case_checks_run(case_id=case.pk)
     case.refresh_from_db()
     return case

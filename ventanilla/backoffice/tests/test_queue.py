@@ -6,19 +6,16 @@ import pytest
 from django.utils import timezone
 
 from conftest import PASSWORD
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
-from ventanilla.cases.services import case_invite, case_mark_checked, case_submit
-from ventanilla.testing.factories import submission_fields, submission_files
+from ventanilla.cases.services import case_invite, case_mark_checked
+from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 
 pytestmark = pytest.mark.django_db
 
 
 def _case_in_review(person: int) -> Case:
     fields = submission_fields(person)
-    form = CaseSubmissionForm(fields, submission_files(fields))
-    assert form.is_valid(), form.errors
-    case = case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case = submit_request(fields, submission_files(fields))
     return case_mark_checked(case_id=case.pk)
 
 

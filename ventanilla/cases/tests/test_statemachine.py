@@ -6,12 +6,11 @@ from collections import deque
 import pytest
 
 from ventanilla.audit.models import AuditEvent
-from ventanilla.cases import services, statemachine
+from ventanilla.cases import statemachine
 from ventanilla.cases.constants import FINAL_STATUSES, CaseStatus
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case, CaseTransition
 from ventanilla.cases.statemachine import ALLOWED_TRANSITIONS, IllegalTransition
-from ventanilla.testing.factories import submission_fields, submission_files
+from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 
 pytestmark = pytest.mark.django_db
 
@@ -38,11 +37,7 @@ def _path_to(target: str) -> list[str]:
 def _submitted_case() -> Case:
     """A case as the intake service registers it from a valid form."""
     fields = submission_fields()
-    form = CaseSubmissionForm(fields, submission_files(fields))
-    assert form.is_valid(), form.errors
-    return services.case_submit(
-        fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
-    )
+    return submit_request(fields, submission_files(fields))
 
 
 def _case_in(status: str, actor) -> Case:

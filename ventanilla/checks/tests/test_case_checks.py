@@ -10,23 +10,19 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from ventanilla.cases.constants import CaseStatus
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
 from ventanilla.cases.scheduler import cases_requeue_stalled_checks
-from ventanilla.cases.services import case_submit
 from ventanilla.checks.models import CheckResult, CheckRun
 from ventanilla.checks.services import case_checks_request, case_checks_run
 from ventanilla.testing import media, pki
-from ventanilla.testing.factories import submission_fields, submission_files
+from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 
 pytestmark = pytest.mark.django_db
 
 
 def _submit() -> Case:
     fields = submission_fields()
-    form = CaseSubmissionForm(fields, submission_files(fields))
-    assert form.is_valid(), form.errors
-    return case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    return submit_request(fields, submission_files(fields))
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -88,9 +84,7 @@ def test_a_form_with_javascript_is_flagged_for_the_analyst():
     scripted = pki.add_javascript(media.pdf_bytes(["Solicitud", fields["first_names"]]))
     files = submission_files(fields)
     files["request_form"] = SimpleUploadedFile("solicitud.pdf", scripted, "application/pdf")
-    form = CaseSubmissionForm(fields, files)
-    assert form.is_valid(), form.errors
-    case = case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case = submit_request(fields, files)
     case_checks_run(case_id=case.pk)
 
     integrity = CheckResult.objects.get(

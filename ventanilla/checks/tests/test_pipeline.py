@@ -11,13 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ventanilla.cases.constants import CaseStatus
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
-from ventanilla.cases.services import case_submit
 from ventanilla.checks.models import CheckResult, CheckRun
 from ventanilla.checks.services import case_checks_run
 from ventanilla.testing import case_media, pki
-from ventanilla.testing.factories import submission_fields
+from ventanilla.testing.factories import submission_fields, submit_request
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +40,8 @@ def trusted_test_ca(settings, tmp_path):
 
 def _submit(fields=None, **breakage) -> Case:
     fields = fields or submission_fields()
-    form = CaseSubmissionForm(fields, case_media.case_files(fields, **breakage))
-    assert form.is_valid(), form.errors
-    return case_submit(
-        fields=form.case_fields(),
-        uploads=form.uploads(),
-        inspected=form.inspected,
-        client_address="203.0.113.7",
+    return submit_request(
+        fields, case_media.case_files(fields, **breakage), client_address="203.0.113.7"
     )
 
 
@@ -116,9 +109,7 @@ def test_a_form_changed_after_signing_fails_the_signature_check():
     altered = pki.append_after_signing(case_media.signed_form(fields))
     files = case_media.case_files(fields)
     files["request_form"] = SimpleUploadedFile("solicitud.pdf", altered, "application/pdf")
-    form = CaseSubmissionForm(fields, files)
-    assert form.is_valid(), form.errors
-    case = case_submit(fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected)
+    case = submit_request(fields, files)
 
     signature = _only(_checked(case), "signature")
     assert signature.outcome == "fail"
@@ -132,11 +123,7 @@ def test_an_email_and_a_file_reused_under_another_id_number_are_linked(client, s
     other_person = submission_fields(1, email=submission_fields(0)["email"])
     files = case_media.case_files(other_person)
     files["id_front"] = case_media.case_files(submission_fields(0))["id_front"]
-    form = CaseSubmissionForm(other_person, files)
-    assert form.is_valid(), form.errors
-    second = case_submit(
-        fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
-    )
+    second = submit_request(other_person, files)
 
     cross = _only(_checked(second), "cross_case")
     assert cross.outcome == "fail"

@@ -11,14 +11,13 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from ventanilla.cases import services
-from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
 from ventanilla.checks.services import case_checks_run
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import staff_user_ensure
 from ventanilla.testing import case_media, pki
-from ventanilla.testing.factories import PEOPLE, submission_fields
+from ventanilla.testing.factories import PEOPLE, submission_fields, submit_request
 
 DEMO_PASSWORD = "demo-ventanilla-2026"  # noqa: S105 (published demo login)
 STAFF = [
@@ -31,12 +30,7 @@ INSURED_TYPES = ["afiliado", "jubilado", "derechohabiente", "afiliado"]
 
 def _submit(fields: dict, **breakage) -> Case:
     """A realistic synthetic request (card, selfie, signed form, spoken video), checked."""
-    form = CaseSubmissionForm(fields, case_media.case_files(fields, **breakage))
-    if not form.is_valid():
-        raise RuntimeError(f"demo request refused: {form.errors.as_json()}")
-    case = services.case_submit(
-        fields=form.case_fields(), uploads=form.uploads(), inspected=form.inspected
-    )
+    case = submit_request(fields, case_media.case_files(fields, **breakage))
     case_checks_run(case_id=case.pk)
     case.refresh_from_db()
     return case
