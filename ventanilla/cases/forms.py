@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ventanilla.documents.constants import DocumentKind, FileFormat
+from ventanilla.documents.conversion import video_accept
 from ventanilla.documents.validation import inspect_upload
 
 from . import validators
@@ -173,9 +174,14 @@ class CaseSubmissionForm(forms.Form):
 
     FILE_FIELDS = tuple(DocumentKind.values)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, convert_video: bool = False, **kwargs):
+        """``convert_video``: turn a WebM/MOV recording or an MP4 over 5 MB into a
+        compliant MP4 instead of refusing it (the citizen's pages do; the JSON API, whose
+        clients can send the right file, does not)."""
         super().__init__(*args, **kwargs)
         self.inspected = {}
+        self.convert_video = convert_video
+        self.conversions = {}
 
     def _clean_upload(self, kind: str):
         upload = self.cleaned_data.get(kind)
@@ -196,7 +202,14 @@ class CaseSubmissionForm(forms.Form):
         return self._clean_upload(DocumentKind.REQUEST_FORM)
 
     def clean_video(self):
-        return self._clean_upload(DocumentKind.VIDEO)
+        upload = self.cleaned_data.get("video")
+        if not upload:
+            return upload
+        accepted = video_accept(upload, convert=self.convert_video)
+        self.inspected[DocumentKind.VIDEO] = accepted.inspected
+        if accepted.converted is not None:
+            self.conversions[DocumentKind.VIDEO] = accepted.conversion_facts
+        return accepted.file
 
     def clean_first_names(self):
         return " ".join(self.cleaned_data["first_names"].split())
@@ -330,13 +343,22 @@ class _CorrectionBase(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.inspected = {}
+        self.conversions = {}
 
     def clean(self):
         data = super().clean()
         for name, upload in list(data.items()):
             if upload and name in CaseSubmissionForm.FILE_FIELDS:
                 try:
-                    self.inspected[name] = inspect_upload(name, upload)
+                    if name == DocumentKind.VIDEO:
+                        # A correction is answered on the web pages: a recording is converted.
+                        accepted = video_accept(upload, convert=True)
+                        data[name] = accepted.file
+                        self.inspected[name] = accepted.inspected
+                        if accepted.converted is not None:
+                            self.conversions[name] = accepted.conversion_facts
+                    else:
+                        self.inspected[name] = inspect_upload(name, upload)
                 except ValidationError as exc:
                     self.add_error(name, exc)
         return data

@@ -10,6 +10,7 @@ import phonenumbers
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 from stdnum.ec import ci
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
@@ -108,9 +109,11 @@ def country_name(code: str) -> str:
 
 @cache
 def country_choices() -> list[tuple[str, str]]:
-    """Countries by their Spanish names, for the residence select."""
-    spanish = _spanish_iso3166()
-    names = [(c.alpha_2, spanish.gettext(c.name)) for c in pycountry.countries]
+    """Countries by their names in the page's language (Spanish unless English was chosen)."""
+    names_in = _spanish_iso3166().gettext
+    if translation.get_language() == "en":
+        names_in = str
+    names = [(c.alpha_2, names_in(c.name)) for c in pycountry.countries]
     return [("", "—")] + sorted(names, key=lambda item: _fold(item[1]))
 
 

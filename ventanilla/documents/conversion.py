@@ -14,12 +14,19 @@ import io
 import math
 import tempfile
 from dataclasses import dataclass, field
+from typing import Any
 from fractions import Fraction
 from pathlib import Path
 
 import av
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
-from .constants import MAX_BYTES, DocumentKind
+from .constants import MAX_BYTES, MEGABYTE, DocumentKind
+from .validation import InspectedFile, describe_content, inspect_upload
 
 MAX_SIDE = 640
 MAX_FPS = 24
@@ -54,13 +61,13 @@ def _probe(data: bytes) -> dict:
         container = av.open(io.BytesIO(data))
     except av.FFmpegError as exc:
         raise ConversionError(
-            "No se pudo abrir la grabación: el archivo no es un video o está dañado."
+            gettext("No se pudo abrir la grabación: el archivo no es un video o está dañado.")
         ) from exc
     with container:
         if not container.streams.video:
-            raise ConversionError("La grabación no tiene imagen.")
+            raise ConversionError(gettext("La grabación no tiene imagen."))
         if not container.streams.audio:
-            raise ConversionError("La grabación no tiene sonido: grabe de nuevo con el micrófono.")
+            raise ConversionError(gettext("La grabación no tiene sonido: grabe de nuevo con el micrófono."))
         video = container.streams.video[0]
         end = 0.0
         for packet in container.demux(video):
@@ -145,11 +152,14 @@ def video_convert(data: bytes, *, max_bytes: int = MAX_BYTES[DocumentKind.VIDEO]
     source = _probe(data)
     seconds = source["seconds"]
     if seconds <= 0:
-        raise ConversionError("La grabación está vacía: no tiene imágenes que se puedan leer.")
+        raise ConversionError(gettext("La grabación está vacía: no tiene imágenes que se puedan leer."))
     if seconds > MAX_SECONDS:
         raise ConversionError(
-            f"La grabación dura {seconds:.0f} segundos; la declaración toma menos de un minuto. "
-            "Grábela de nuevo, leyendo solo el texto indicado."
+            gettext(
+                "La grabación dura %(seconds)s segundos; la declaración toma menos de un minuto. "
+                "Grábela de nuevo, leyendo solo el texto indicado."
+            )
+            % {"seconds": f"{seconds:.0f}"}
         )
     size = _target_size(source["width"], source["height"])
     budget = max_bytes * 8 * SIZE_MARGIN / seconds - AUDIO_BITS_PER_SECOND
@@ -172,6 +182,76 @@ def video_convert(data: bytes, *, max_bytes: int = MAX_BYTES[DocumentKind.VIDEO]
         video_bps = int(video_bps * max_bytes / len(encoded) * 0.9)
     limit = math.floor(max_bytes / (1024 * 1024))
     raise ConversionError(
-        f"No se pudo reducir la grabación a {limit} MB con buena calidad. Grábela de nuevo, más "
-        "corta: solo la declaración."
+        gettext(
+            "No se pudo reducir la grabación a %(limit)s MB con buena calidad. Grábela de nuevo, "
+            "más corta: solo la declaración."
+        )
+        % {"limit": limit}
     )
+
+
+@dataclass
+class AcceptedVideo:
+    """A statement video ready to store: the citizen's own MP4, or its conversion."""
+
+    file: Any
+    inspected: InspectedFile
+    converted: ConvertedVideo | None = None
+
+    @property
+    def conversion_facts(self) -> dict:
+        """What to tell the citizen and record on the file: sizes before and after."""
+        if self.converted is None:
+            return {}
+        return {
+            "from_format": self.converted.source.get("format", ""),
+            "from_bytes": self.converted.source.get("bytes", 0),
+            "to_bytes": len(self.converted.data),
+            "seconds": self.converted.seconds,
+        }
+
+
+# Refusals that a conversion can fix: a WebM/MOV recording, or an MP4 over 5 MB.
+_CONVERTIBLE = frozenset({"too_large", "wrong_type"})
+
+
+def video_accept(upload, *, convert: bool) -> AcceptedVideo:
+    """Accept a statement video as it is, or (with ``convert``) re-encode a browser
+    WebM, an iPhone MOV or an MP4 over 5 MB into a compliant MP4. Raises
+    ``ValidationError`` with the Spanish reason otherwise; the stored file always
+    meets the seed's limits because the converted file is inspected like any upload."""
+    try:
+        return AcceptedVideo(file=upload, inspected=inspect_upload(DocumentKind.VIDEO, upload))
+    except ValidationError as refusal:
+        if not convert or refusal.code not in _CONVERTIBLE:
+            raise
+        size = getattr(upload, "size", None)
+        if size is not None and size > settings.VIDEO_CONVERSION_MAX_BYTES:
+            raise ValidationError(
+                gettext(
+                    "El video «%(name)s» pesa %(size)s MB: es demasiado grande incluso para "
+                    "convertirlo (máximo %(limit)s MB). Grábelo de nuevo con menor resolución "
+                    "(por ejemplo 480p), leyendo solo la declaración."
+                ),
+                code="too_large",
+                params={
+                    "name": getattr(upload, "name", ""),
+                    "size": number_format(size / MEGABYTE, decimal_pos=1, use_l10n=True),
+                    "limit": settings.VIDEO_CONVERSION_MAX_BYTES // MEGABYTE,
+                },
+            ) from refusal
+        upload.seek(0)
+        data = upload.read()
+        upload.seek(0)
+        try:
+            converted = video_convert(data)
+        except ConversionError as exc:
+            if refusal.code == "wrong_type" and describe_content(data[:4096])[1] != "video":
+                raise refusal from exc  # a photo or a document in the video slot
+            raise ValidationError(str(exc), code="conversion_failed") from exc
+        converted.source["bytes"] = len(data)
+        stem = Path(getattr(upload, "name", "") or "video").stem or "video"
+        file = ContentFile(converted.data, name=f"{stem}.mp4")
+        return AcceptedVideo(
+            file=file, inspected=inspect_upload(DocumentKind.VIDEO, file), converted=converted
+        )

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ventanilla.workdays",
     "ventanilla.registry",
     "ventanilla.cases",
+    "ventanilla.drafts",
     "ventanilla.documents",
     "ventanilla.checks",
     "ventanilla.appointments",
@@ -51,7 +52,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "ventanilla.portal.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,15 +173,20 @@ SIGNATURE_CRL_DIR = Path(env.str("SIGNATURE_CRL_DIR", default=str(VAR_DIR / "tru
 # The procedure.
 REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=3)
 CORRECTION_LINK_DAYS = env.int("CORRECTION_LINK_DAYS", default=15)
+# A request being filled in (answers and files) is kept this long after its last change,
+# and the "continue later" link sent by email is valid as long: then both are deleted.
+DRAFT_RETENTION_HOURS = env.int("DRAFT_RETENTION_HOURS", default=72)
+# The largest recording the web pages accept for conversion to the seed's 5 MB MP4.
+VIDEO_CONVERSION_MAX_BYTES = env.int("VIDEO_CONVERSION_MAX_BYTES", default=100 * 1024 * 1024)
 # The IESS foreigner code has no public format: an operator sets the pattern.
 FOREIGNER_CODE_PATTERN = env.str("FOREIGNER_CODE_PATTERN", default=r"^[A-Z0-9-]{4,20}$")
 PASSPORT_PATTERN = env.str("PASSPORT_PATTERN", default=r"^[A-Z0-9]{5,20}$")
 
 # Citizens and analysts read Spanish first; English is the second language.
 LANGUAGE_CODE = "es"
-# English arrives with the translated citizen pages (issue "The citizen's experience");
-# until then every page is Spanish and says so in <html lang>.
-LANGUAGES = [("es", "Español")]
+# Spanish unless the person picks English with the language switch (a cookie): the
+# browser's language is not used, since many Ecuadorians abroad have English phones.
+LANGUAGES = [("es", "Español"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "ventanilla" / "locale"]
 TIME_ZONE = "America/Guayaquil"
 USE_I18N = True

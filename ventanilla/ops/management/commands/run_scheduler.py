@@ -7,13 +7,17 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from ventanilla.cases.scheduler import cases_requeue_stalled_checks
+from ventanilla.drafts.services import drafts_purge_expired
 from ventanilla.notifications.services import outbox_requeue_stalled
 
 logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Periodic jobs: re-enqueue checks and emails that a dead worker left behind."
+    help = (
+        "Periodic jobs: re-enqueue checks and emails that a dead worker left behind; "
+        "delete unfinished requests past their retention time."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one round and exit.")
@@ -31,8 +35,14 @@ class Command(BaseCommand):
             close_old_connections()
             checks = cases_requeue_stalled_checks()
             emails = outbox_requeue_stalled()
-            if checks or emails:
-                logger.info("requeued %s case checks and %s emails", checks, emails)
+            drafts = drafts_purge_expired()
+            if checks or emails or drafts:
+                logger.info(
+                    "requeued %s case checks and %s emails; deleted %s expired drafts",
+                    checks,
+                    emails,
+                    drafts,
+                )
             if once:
                 return
             for _ in range(settings.SCHEDULER_INTERVAL_SECONDS):
