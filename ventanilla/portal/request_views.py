@@ -35,9 +35,7 @@ class DeclarationForm(forms.Form):
             "autorizo al IESS a tratarlos para verificar mi identidad y actualizar mis datos "
             "de contacto."
         ),
-        error_messages={
-            "required": _("Marque la declaración para poder enviar su solicitud.")
-        },
+        error_messages={"required": _("Marque la declaración para poder enviar su solicitud.")},
     )
 
 
@@ -187,7 +185,9 @@ def request_save(request):
     draft = _draft(request)
     if draft is None:
         return render(request, "portal/request/no_draft.html", status=410)
-    form = ResumeEmailForm(request.POST if request.method == "POST" else None, initial={"email": draft.email})
+    form = ResumeEmailForm(
+        request.POST if request.method == "POST" else None, initial={"email": draft.email}
+    )
     if request.method == "POST" and form.is_valid():
         services.draft_send_resume_link(draft=draft, email=form.cleaned_data["email"])
         draft.refresh_from_db()

@@ -72,7 +72,15 @@ class BrowserProblems:
                 else None
             ),
         )
-        page.on("requestfailed", lambda r: self.failed_responses.append(f"failed {r.url}"))
+        # A media preview still loading when the person moves on is aborted: not a fault.
+        page.on(
+            "requestfailed",
+            lambda r: (
+                None
+                if r.failure == "net::ERR_ABORTED" and r.resource_type == "media"
+                else self.failed_responses.append(f"failed {r.url}")
+            ),
+        )
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
 
 

@@ -113,7 +113,9 @@ def test_a_file_kept_on_a_page_need_not_be_uploaded_again(client):
     fields = submission_fields()
     _fill_answers(client, fields)
     files = _fresh_files(fields)
-    client.post(_step_url("documento"), {"id_front": files["id_front"], "id_back": files["id_back"]})
+    client.post(
+        _step_url("documento"), {"id_front": files["id_front"], "id_back": files["id_back"]}
+    )
     page = client.get(_step_url("documento")).content.decode()
     assert "archivo guardado" in page and "cedula-frente.jpg" in page
     # Continuing without choosing files again keeps them.
@@ -137,9 +139,7 @@ def test_a_browser_recording_is_converted_and_shown_before_going_on(client):
     assert kept.format == "mp4" and kept.size <= MAX_BYTES[DocumentKind.VIDEO]
     assert kept.conversion["from_format"] == "matroska,webm"
     page = client.get(response["Location"]).content.decode()
-    assert "Convertimos su video" in page and reverse(
-        "portal:request_file", args=["video"]
-    ) in page
+    assert "Convertimos su video" in page and reverse("portal:request_file", args=["video"]) in page
     served = client.get(reverse("portal:request_file", args=["video"]))
     assert served["Content-Type"] == "video/mp4"
     assert b"".join(served.streaming_content)[4:8] == b"ftyp"
@@ -166,9 +166,7 @@ def test_the_request_form_pdf_carries_the_answers(client):
         client.post(_step_url(slug), _answers(fields, slug))
     response = client.get(reverse("portal:request_form_download"))
     assert response["Content-Type"] == "application/pdf"
-    text = " ".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages
-    )
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
     for name in ("id_number", "first_names", "last_names", "postal_code", "email"):
         assert fields[name] in text, name
     assert "APARTADO 3" in text.upper()

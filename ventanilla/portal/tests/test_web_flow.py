@@ -5,11 +5,9 @@ Real database, real files, the real task worker, a real SMTP server."""
 
 import datetime as dt
 import re
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings as django_settings
 from icalendar import Calendar
 from playwright.sync_api import expect
 
@@ -20,6 +18,8 @@ from ventanilla.documents.models import Document
 from ventanilla.notifications.models import OutboundEmail
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.testing.factories import submission_fields
+
+from . import journey
 
 pytestmark = [
     pytest.mark.browser,
@@ -71,18 +71,9 @@ def _calendar_event(message):
     raise AssertionError("the invitation has no calendar part")
 
 
-def _stored_files() -> set[Path]:
-    return {p for p in Path(django_settings.PRIVATE_STORAGE_DIR).rglob("*") if p.is_file()}
-
-
 def _field(page, label: str):
     """A form field by its exact visible label."""
     return page.get_by_label(label, exact=True)
-
-
-def _choose_files(page, paths: dict, **replace):
-    for label, kind in UPLOADS.items():
-        _field(page, label).set_input_files(replace.get(kind, paths[kind]))
 
 
 def _assert_styled(page):
@@ -127,24 +118,37 @@ def test_case_through_the_web_pages(
         insured_type="afiliado",
         email=OLD_EMAIL,
     )
-    files_before = _stored_files()
     citizen = browser_page
 
-    # 1. The citizen starts the procedure and fills every field by its label.
+    # 1. The citizen starts the procedure and answers page by page, by the labels she reads.
     citizen.goto(live_server.url + "/")
     _assert_styled(citizen)
     citizen.get_by_role("link", name="Iniciar el trámite").click()
-    expect(citizen).to_have_url(live_server.url + "/tramite/nuevo/")
+    expect(citizen).to_have_url(live_server.url + "/tramite/nuevo/identificacion/")
     _assert_styled(citizen)
+    expect(citizen.get_by_text("Paso 1 de 8")).to_be_visible()
     citizen.get_by_label("Tipo de identificación").select_option("cedula")
     citizen.get_by_label("Provincia de nacimiento").select_option(label="Guayas")
+    for label, name in TYPED.items():
+        if name in journey.ANSWER_PAGES[0]:
+            _field(citizen, label).fill(fields[name])
+    citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
     citizen.get_by_label("País de residencia").select_option(label="España")
     for label, name in TYPED.items():
-        _field(citizen, label).fill(fields[name].replace("ES-M", "Madrid"))
-    # ...but the photo of the front of her ID is a PNG screenshot saved as .jpg.
-    _choose_files(citizen, upload_paths, id_front=upload_paths["png_named_jpg"])
-    citizen.get_by_role("button", name="Enviar solicitud").click()
+        if name in journey.ANSWER_PAGES[1]:
+            _field(citizen, label).fill(fields[name].replace("ES-M", "Madrid"))
+    citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
+    for label, name in TYPED.items():
+        if name in journey.ANSWER_PAGES[2]:
+            _field(citizen, label).fill(fields[name])
+    citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
 
+    # ...but the photo of the front of her ID is a PNG screenshot saved as .jpg.
+    _field(citizen, "Documento de identidad: parte frontal").set_input_files(
+        upload_paths["png_named_jpg"]
+    )
+    _field(citizen, "Documento de identidad: reverso").set_input_files(upload_paths["id_back"])
+    citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
     summary = citizen.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Revise los datos marcados")
@@ -163,21 +167,23 @@ def test_case_through_the_web_pages(
     )
     assert "id_id_front-error" in described_by.split()
     citizen.screenshot(path=str(shots_dir / "formulario-con-error.png"), full_page=True)
-    # Nothing was created, nothing stored.
+    # Nothing was created, no case file stored.
     assert Case.objects.count() == 0
     assert Document.objects.count() == 0
     assert OutboundEmail.objects.count() == 0
-    assert _stored_files() == files_before
-    # What she typed is still there; the files must be chosen again (plain file inputs).
-    expect(citizen.get_by_label("Tipo de identificación")).to_have_value("cedula")
-    expect(citizen.get_by_label("Provincia de nacimiento")).to_have_value("09")
-    expect(citizen.get_by_label("País de residencia")).to_have_value("ES")
-    for label, name in TYPED.items():
-        expect(_field(citizen, label)).to_have_value(fields[name].replace("ES-M", "Madrid"))
-    for label in UPLOADS:
-        expect(_field(citizen, label)).to_have_value("")
 
-    _choose_files(citizen, upload_paths)
+    _field(citizen, "Documento de identidad: parte frontal").set_input_files(
+        upload_paths["id_front"]
+    )
+    citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
+    for label, kind in list(UPLOADS.items())[2:]:
+        _field(citizen, label).set_input_files(upload_paths[kind])
+        citizen.get_by_role("button", name="Guardar y continuar", exact=True).click()
+    expect(
+        citizen.get_by_role("heading", name="Revise sus respuestas antes de enviar")
+    ).to_be_visible()
+    expect(citizen.get_by_text(fields["last_names"])).to_be_visible()
+    citizen.get_by_label(re.compile("Declaro que la información")).check()
     citizen.get_by_role("button", name="Enviar solicitud").click()
     expect(citizen.get_by_role("heading", name="Recibimos su solicitud")).to_be_visible()
     number = citizen.locator("#case-number").inner_text().strip()
