@@ -153,9 +153,8 @@ def test_a_person_abroad_completes_the_request_on_a_phone_with_the_camera(
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(blank)).pages)
     for name in ("id_number", "first_names", "last_names", "postal_code", "email"):
         assert fields[name] in text, name
-    signer = _signer(
-        test_ca().name, f"{fields['first_names']} {fields['last_names']}", fields["id_number"]
-    )
+    full_name = f"{fields['first_names']} {fields['last_names']}"
+    signer = case_media._signer(case_media.test_ca().name, full_name, fields["id_number"])
     signed = tmp_path / "solicitud-firmada.pdf"
     # pyHanko runs its own event loop: not in this thread, where Playwright's runs.
     with ThreadPoolExecutor(1) as pool:
