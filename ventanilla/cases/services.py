@@ -399,3 +399,67 @@ def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, not
             dedupe_key=f"previous_email_notice:{case.number}",
         )
     return case
+
+
+@transaction.atomic
+def case_withdraw(*, case: Case, reason: str = "") -> Case:
+    """The citizen closes their own open case (desistimiento). Nothing of their data
+    changes; the review clock stops, a scheduled video call is cancelled (the email
+    carries the calendar cancellation), and a confirmation goes to the case's email, so
+    that a withdrawal the holder did not ask for is noticed. A final case is refused
+    with IllegalTransition."""
+    from ventanilla.appointments.models import Appointment
+
+    case = _lock(case)
+    reason = (reason or "").strip()
+    from_status = case.status
+    statemachine.transition(
+        case,
+        CaseStatus.WITHDRAWN,
+        actor=CITIZEN,
+        reason=reason or "Desistimiento a pedido del ciudadano",
+    )
+    case.review_due_at = None
+    case.review_working_days_left = None
+    case.save(update_fields=["review_due_at", "review_working_days_left"])
+    audit_log(
+        action="case.withdrawn",
+        actor=CITIZEN,
+        case=case,
+        obj=case,
+        old={"status": from_status},
+        new={"status": case.status},
+        reason=reason,
+    )
+    cancelled = case.appointments.filter(status=Appointment.Status.SCHEDULED).first()
+    attachments = []
+    if cancelled is not None:
+        cancelled.status = Appointment.Status.CANCELLED
+        # Calendar programs drop the event when the same UID comes with a higher SEQUENCE.
+        cancelled.ical_sequence += 1
+        cancelled.save(update_fields=["status", "ical_sequence"])
+        audit_log(
+            action="appointment.cancelled",
+            actor=CITIZEN,
+            case=case,
+            obj=cancelled,
+            old={"status": Appointment.Status.SCHEDULED},
+            new={"status": Appointment.Status.CANCELLED},
+            reason="Desistimiento del trámite",
+        )
+        attachments.append(
+            {
+                "filename": "videollamada-iess-cancelada.ics",
+                "content_type": "text/calendar; method=CANCEL; charset=utf-8",
+                "content": appointment_ics(cancelled, method="CANCEL"),
+            }
+        )
+    email_queue(
+        template="case_withdrawn",
+        to=case.email,
+        case=case,
+        context={"cancelled_appointment": cancelled, "ecuador_tz": ECUADOR_TZ},
+        attachments=attachments,
+        dedupe_key=f"case_withdrawn:{case.number}",
+    )
+    return case

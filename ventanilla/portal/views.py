@@ -1,17 +1,25 @@
 """The citizen's pages: start, the request form, confirmation, status and corrections."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ventanilla.cases import services
+from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.forms import CaseSubmissionForm, correction_form_class
 from ventanilla.cases.numbers import case_number_is_valid
-from ventanilla.cases.selectors import case_for_citizen
+from ventanilla.cases.selectors import (
+    case_citizen_summary,
+    case_for_citizen,
+    case_for_citizen_session,
+    case_withdraw_refusal,
+    correction_summary,
+)
 from ventanilla.cases.statemachine import IllegalTransition
-from ventanilla.documents.constants import DocumentKind
 
-from .forms import StatusLookupForm
+from .forms import StatusLookupForm, WithdrawForm
 
 SESSION_LAST_CASE = "ventanilla_last_case"
 
@@ -45,6 +53,21 @@ def case_received(request):
     return render(request, "portal/case_received.html", last)
 
 
+# The case numbers this browser looked up with number and ID number, newest last: only
+# these can be withdrawn from this browser.
+SESSION_LOOKED_UP_CASES = "ventanilla_looked_up_cases"
+LOOKED_UP_CASES_KEPT = 5
+
+
+def _remember_lookup(request, number: str) -> None:
+    numbers = [n for n in request.session.get(SESSION_LOOKED_UP_CASES, []) if n != number]
+    request.session[SESSION_LOOKED_UP_CASES] = [*numbers, number][-LOOKED_UP_CASES_KEPT:]
+
+
+def _looked_up_case(request, number: str):
+    return case_for_citizen_session(request.session.get(SESSION_LOOKED_UP_CASES, []), number)
+
+
 @require_http_methods(["GET", "POST"])
 def status_lookup(request):
     form = StatusLookupForm(request.POST or None)
@@ -61,10 +84,17 @@ def status_lookup(request):
         else:
             case = case_for_citizen(number, form.cleaned_data["id_number"])
             not_found = case is None
+    if case is not None:
+        _remember_lookup(request, case.number)
     return render(
         request,
         "portal/status.html",
-        {"form": form, "case": case, "not_found": not_found},
+        {
+            "form": form,
+            "case": case,
+            "summary": case_citizen_summary(case) if case is not None else None,
+            "not_found": not_found,
+        },
         status=404 if not_found else 200,
     )
 
@@ -78,12 +108,12 @@ def correction(request, token):
     form = form_class(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_submit_correction(
+            case = services.case_submit_correction(
                 correction=correction, uploads=form.uploads(), inspected=form.inspected
             )
         except IllegalTransition as exc:
             raise Http404 from exc
-        return render(request, "portal/correction_done.html", {"case": correction.case})
+        return render(request, "portal/correction_done.html", {"case": case})
     return render(
         request,
         "portal/correction_form.html",
@@ -91,7 +121,53 @@ def correction(request, token):
             "form": form,
             "correction": correction,
             "case": correction.case,
-            "items": [DocumentKind(i).label for i in correction.items],
+            "summary": correction_summary(correction),
         },
         status=422 if form.errors else 200,
     )
+
+
+def _not_looked_up(request):
+    messages.error(
+        request,
+        _(
+            "Para desistir de un trámite, primero consúltelo aquí con su número de trámite y su "
+            "número de identificación."
+        ),
+    )
+    return redirect("portal:status")
+
+
+@require_http_methods(["GET", "POST"])
+def withdraw(request, number):
+    """Confirm and close (desistir) a case this browser looked up."""
+    case = _looked_up_case(request, number)
+    if case is None:
+        return _not_looked_up(request)
+    form = WithdrawForm(request.POST or None)
+    refusal = case_withdraw_refusal(case)
+    if request.method == "POST" and not refusal and form.is_valid():
+        try:
+            services.case_withdraw(case=case, reason=form.cleaned_data["reason"])
+        except IllegalTransition:
+            # Moved on since the page was shown (an analyst acted, another tab withdrew).
+            case.refresh_from_db()
+            refusal = case_withdraw_refusal(case) or _("Ya no se puede desistir de este trámite.")
+        else:
+            return redirect("portal:withdraw_done", number=case.number)
+    return render(
+        request,
+        "portal/withdraw_confirm.html",
+        {"case": case, "form": form, "refusal": refusal, "summary": case_citizen_summary(case)},
+        status=409 if refusal else 422 if form.errors else 200,
+    )
+
+
+def withdraw_done(request, number):
+    """The withdrawal went through: what it means and what the citizen can do now."""
+    case = _looked_up_case(request, number)
+    if case is None:
+        return _not_looked_up(request)
+    if case.status != CaseStatus.WITHDRAWN:
+        return redirect("portal:withdraw", number=case.number)
+    return render(request, "portal/withdraw_done.html", {"case": case})
