@@ -18,6 +18,7 @@ from ventanilla.cases.statement import statement_for
 from ventanilla.documents.constants import DocumentKind
 from ventanilla.documents.request_form import request_form_pdf
 from ventanilla.drafts import services
+from ventanilla.drafts.models import DraftFile
 from ventanilla.drafts.selectors import draft_for_browser
 
 from .request_steps import ANSWER_STEPS, STEPS, STEPS_BY_SLUG, StepForm, upload_attrs
@@ -93,24 +94,27 @@ def request_step(request, slug: str):
         form = StepForm(request.POST, request.FILES, step=step, stored=stored)
         valid = form.is_valid()
         saving = request.POST.get("action") == "save"
-        if valid or saving:
+        # A file that passed is kept even when something else on the page did not.
+        accepted = {k: u for k, u in form.uploads().items() if k not in form.errors}
+        if valid or saving or accepted:
             if draft is None:
                 draft = services.draft_start()
                 _keep(request, draft)
-            draft = services.draft_save_answers(
-                draft=draft, step=step.slug, answers=form.answers(), complete=valid
-            )
-            for kind, upload in form.uploads().items():
-                if kind not in form.errors:
-                    services.draft_file_store(
-                        draft=draft,
-                        kind=kind,
-                        upload=upload,
-                        inspected=form.inspected[kind],
-                        conversion=form.conversions.get(kind, {}),
-                    )
-            if saving:
-                return redirect("portal:request_save")
+            if valid or saving:
+                draft = services.draft_save_answers(
+                    draft=draft, step=step.slug, answers=form.answers(), complete=valid
+                )
+            for kind, upload in accepted.items():
+                services.draft_file_store(
+                    draft=draft,
+                    kind=kind,
+                    upload=upload,
+                    inspected=form.inspected[kind],
+                    conversion=form.conversions.get(kind, {}),
+                )
+        if saving:
+            return redirect("portal:request_save")
+        if valid:
             if step.slug == "video" and form.conversions.get(DocumentKind.VIDEO):
                 # A converted recording is shown before going on: "what will be sent".
                 return redirect(reverse("portal:request_step", args=["video"]) + "?convertido=1")
@@ -124,7 +128,7 @@ def request_step(request, slug: str):
         "steps": STEPS,
         "form": form,
         "draft": draft,
-        "files": {f.kind: f for f in draft.files.all()} if draft else {},
+        "files": {f.kind: f for f in DraftFile.objects.filter(draft=draft)} if draft else {},
         "upload_attrs": {
             kind: upload_attrs(kind, settings.VIDEO_CONVERSION_MAX_BYTES)
             for kind in step.file_fields

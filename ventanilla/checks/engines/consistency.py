@@ -87,7 +87,13 @@ LABELS_ES = {
 # starts where the whole label ends, so the long forms matter.
 FORM_LABELS = {
     "full_name": ("NOMBRES Y APELLIDOS",),
-    "id_number": ("NUMERO DE CEDULA DE IDENTIDAD", "NUMERO DE CEDULA DE IDENTIDAD ECUATORIANA"),
+    "id_number": (
+        "NUMERO DE CEDULA DE IDENTIDAD",
+        "NUMERO DE CEDULA DE IDENTIDAD ECUATORIANA",
+        # The generated form names the document the person declared.
+        "NUMERO DE PASAPORTE",
+        "CODIGO DE IDENTIFICACION PARA EXTRANJEROS",
+    ),
     "birth_date": ("FECHA DE NACIMIENTO",),
     "residence_country": ("PAIS DE RESIDENCIA (EXTERIOR)",),
     "residence_region": (

@@ -183,7 +183,8 @@ def test_case_through_the_web_pages(
         citizen.get_by_role("heading", name="Revise sus respuestas antes de enviar")
     ).to_be_visible()
     expect(citizen.get_by_text(fields["last_names"])).to_be_visible()
-    citizen.get_by_label(re.compile("Declaro que la información")).check()
+    # USWDS draws its own checkbox: the person clicks the label.
+    citizen.locator("label[for=id_declaration]").click()
     citizen.get_by_role("button", name="Enviar solicitud").click()
     expect(citizen.get_by_role("heading", name="Recibimos su solicitud")).to_be_visible()
     number = citizen.locator("#case-number").inner_text().strip()
