@@ -2,7 +2,7 @@
 # Install what Ventanilla needs, and only what is missing: safe to run again,
 # and a run with everything in place takes a few seconds.
 #
-#   1. Debian packages: ffmpeg, espeak-ng, chromium, fonts-dejavu-core,
+#   1. Debian packages: ffmpeg, espeak-ng, chromium, gettext, fonts-dejavu-core,
 #      tesseract (Spanish) with its headers, cmake and a C++ compiler (dlib is
 #      compiled from source once; uv caches the built wheel), and nodejs + npm
 #      when node or npm is missing (set VENTANILLA_SKIP_APT=1 to
@@ -35,6 +35,8 @@ missing=()
 for cmd in ffmpeg espeak-ng chromium; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
 done
+# msgfmt checks the English catalogue in the tests (the compiled .mo is committed).
+command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
   || missing+=(fonts-dejavu-core)
 # OCR (tesserocr links against libtesseract) and the tools that compile dlib.

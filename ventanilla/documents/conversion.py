@@ -14,9 +14,9 @@ import io
 import math
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 from django.conf import settings
@@ -67,7 +67,9 @@ def _probe(data: bytes) -> dict:
         if not container.streams.video:
             raise ConversionError(gettext("La grabación no tiene imagen."))
         if not container.streams.audio:
-            raise ConversionError(gettext("La grabación no tiene sonido: grabe de nuevo con el micrófono."))
+            raise ConversionError(
+                gettext("La grabación no tiene sonido: grabe de nuevo con el micrófono.")
+            )
         video = container.streams.video[0]
         end = 0.0
         for packet in container.demux(video):
@@ -152,7 +154,9 @@ def video_convert(data: bytes, *, max_bytes: int = MAX_BYTES[DocumentKind.VIDEO]
     source = _probe(data)
     seconds = source["seconds"]
     if seconds <= 0:
-        raise ConversionError(gettext("La grabación está vacía: no tiene imágenes que se puedan leer."))
+        raise ConversionError(
+            gettext("La grabación está vacía: no tiene imágenes que se puedan leer.")
+        )
     if seconds > MAX_SECONDS:
         raise ConversionError(
             gettext(

@@ -132,4 +132,6 @@ class StepForm(CaseSubmissionForm):
 
     def answers(self) -> dict[str, str]:
         """The page's answers as typed (kept in the draft, shown again on return)."""
-        return {name: self.data.get(name, "") for name in self.fields if name not in self.FILE_FIELDS}
+        return {
+            name: self.data.get(name, "") for name in self.fields if name not in self.FILE_FIELDS
+        }

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from ventanilla.cases import services
 from ventanilla.cases.constants import CaseStatus
-from ventanilla.cases.forms import CaseSubmissionForm, correction_form_class
+from ventanilla.cases.forms import correction_form_class
 from ventanilla.cases.numbers import case_number_is_valid
 from ventanilla.cases.selectors import (
     case_citizen_summary,
@@ -21,36 +21,9 @@ from ventanilla.cases.statemachine import IllegalTransition
 
 from .forms import StatusLookupForm, WithdrawForm
 
-SESSION_LAST_CASE = "ventanilla_last_case"
-
 
 def start(request):
     return render(request, "portal/start.html")
-
-
-@require_http_methods(["GET", "POST"])
-def case_new(request):
-    form = CaseSubmissionForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        case = services.case_submit(
-            fields=form.case_fields(),
-            uploads=form.uploads(),
-            inspected=form.inspected,
-            client_address=request.META.get("REMOTE_ADDR"),
-        )
-        # The number is shown from the session, never from the address bar.
-        request.session[SESSION_LAST_CASE] = {"number": case.number, "email": case.email}
-        return redirect("portal:case_received")
-    return render(
-        request, "portal/case_form.html", {"form": form}, status=422 if form.errors else 200
-    )
-
-
-def case_received(request):
-    last = request.session.get(SESSION_LAST_CASE)
-    if not last:
-        return redirect("portal:start")
-    return render(request, "portal/case_received.html", last)
 
 
 # The case numbers this browser looked up with number and ID number, newest last: only
