@@ -107,12 +107,14 @@ def country_name(code: str) -> str:
     return _spanish_iso3166().gettext(country.name) if country else code
 
 
-@cache
 def country_choices() -> list[tuple[str, str]]:
     """Countries by their names in the page's language (Spanish unless English was chosen)."""
-    names_in = _spanish_iso3166().gettext
-    if translation.get_language() == "en":
-        names_in = str
+    return _country_choices_in(translation.get_language() or "es")
+
+
+@cache
+def _country_choices_in(language: str) -> list[tuple[str, str]]:
+    names_in = str if language == "en" else _spanish_iso3166().gettext
     names = [(c.alpha_2, names_in(c.name)) for c in pycountry.countries]
     return [("", "—")] + sorted(names, key=lambda item: _fold(item[1]))
 
