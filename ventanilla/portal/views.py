@@ -51,8 +51,10 @@ def status_lookup(request):
         if not case_number_is_valid(number):
             form.add_error(
                 "number",
-                "El número de trámite no es válido: revise cada carácter, incluido el último "
-                "(por ejemplo VV-2026-000123-K).",
+                _(
+                    "El número de trámite no es válido: revise cada carácter, incluido el "
+                    "último (por ejemplo VV-2026-000123-K)."
+                ),
             )
         else:
             case = case_for_citizen(number, form.cleaned_data["id_number"])

@@ -28,6 +28,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template import engines
 from django.urls import include, path
+from django.utils import translation
 from django.views.decorators.http import require_http_methods
 from PIL import Image, ImageEnhance, ImageFilter
 from playwright.sync_api import expect
@@ -256,6 +257,13 @@ def page(new_context, browser_problems):
 @pytest.fixture(autouse=True)
 def _clear_received():
     RECEIVED.clear()
+
+
+@pytest.fixture(autouse=True)
+def _spanish():
+    """The server's messages read here are the Spanish ones the page shows."""
+    with translation.override("es"):
+        yield
 
 
 def _no_problems(browser_problems):
