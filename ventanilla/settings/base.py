@@ -188,6 +188,8 @@ LANGUAGE_CODE = "es"
 # browser's language is not used, since many Ecuadorians abroad have English phones.
 LANGUAGES = [("es", "Español"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "ventanilla" / "locale"]
+# English dates day first with a 24-hour clock, like the Spanish ones.
+FORMAT_MODULE_PATH = ["ventanilla.formats"]
 TIME_ZONE = "America/Guayaquil"
 USE_I18N = True
 USE_TZ = True
