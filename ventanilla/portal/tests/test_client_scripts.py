@@ -43,7 +43,7 @@ from ventanilla.testing import identity_media, media
 from ventanilla.testing.factories import statement_for, submission_fields
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
-SCRIPTS_BUDGET_BYTES = 25_000
+SCRIPTS_BUDGET_BYTES = 25 * 1024  # the brief: under 25 KB unminified, both scripts together
 CONVERT_MAX_BYTES = 12 * MEGABYTE
 FAKE_MEDIA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 FRONT = str(DocumentKind.ID_FRONT.label)

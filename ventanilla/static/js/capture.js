@@ -38,8 +38,8 @@
     live.delete(stream);
   };
   const clock = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
-  const REFUSALS = { NotAllowedError: 'camera_denied', SecurityError: 'camera_denied',
-    NotFoundError: 'camera_missing', OverconstrainedError: 'camera_missing' };
+  const REFUSALS = { NotAllowedError: 'denied', SecurityError: 'denied', NotFoundError: 'missing',
+    OverconstrainedError: 'missing' };
 
   function putFile(input, blob, name) {
     const transfer = new DataTransfer();
@@ -88,12 +88,13 @@
       async camera(constraints) {
         ui.say(M.camera_opening);
         try {
-          ui.stream = await media.getUserMedia(constraints);
-          live.add(ui.stream);
-          return ui.stream;
+          const stream = await media.getUserMedia(constraints);
+          if (panel.hidden) return stopStream(stream); // cancelled while the browser asked
+          live.add((ui.stream = stream));
+          return stream;
         } catch (error) {
           ui.close();
-          ui.say(fmt(M[REFUSALS[error?.name] || 'camera_failed'], { label }), true);
+          ui.say(fmt(M[`camera_${REFUSALS[error?.name] || 'failed'}`], { label }), true);
           return null;
         }
       },
@@ -123,15 +124,13 @@
     context.drawImage(video, 0, 0, width, height);
     const rgba = context.getImageData(0, 0, width, height).data;
     const grey = new Float32Array(width * height);
-    let sum = 0;
-    let burnt = 0;
+    let sum = 0, burnt = 0;
     for (let i = 0; i < grey.length; i++) {
       grey[i] = 0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2];
       sum += grey[i];
       burnt += grey[i] >= 250;
     }
-    let lap = 0;
-    let squares = 0;
+    let lap = 0, squares = 0;
     for (let y = 1; y < height - 1; y++) {
       for (let x = 1; x < width - 1; x++) {
         const i = y * width + x;
@@ -205,10 +204,9 @@
         blob,
         name,
         warn: problems.length,
-        verdict: problems.length
-          ? el('div', { class: 'vt-verdict vt-verdict--warn', role: 'status' }, el('p', { text: M.photo_problems }),
-            el('ul', { class: 'usa-list' }, ...problems.map((text) => el('li', { text }))))
-          : el('div', { class: 'vt-verdict vt-verdict--ok', role: 'status' }, el('p', { text: M.photo_ok })),
+        verdict: el('div', { class: `vt-verdict vt-verdict--${problems.length ? 'warn' : 'ok'}`, role: 'status' },
+          el('p', { text: problems.length ? M.photo_problems : M.photo_ok }),
+          problems.length ? el('ul', { class: 'usa-list' }, ...problems.map((text) => el('li', { text }))) : ''),
         texts: [M.camera_use, M.camera_retake, M.photo_ready],
         retry() {
           shot.hidden = true;
@@ -253,12 +251,7 @@
     record.disabled = false;
     record.focus();
 
-    let recorder;
-    let chunks;
-    let began;
-    let last;
-    let tick;
-    let frame;
+    let recorder, chunks, began, last, tick, frame;
     let scrolling = true;
     let position = 0;
 

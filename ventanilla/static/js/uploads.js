@@ -75,14 +75,10 @@
       ? fmt(M.video_convert_note, { size: megabytes(file.size), limit: megabytes(Number(maxBytes)) })
       : '';
     if (isVideo && (minSeconds || maxSeconds)) {
-      const seconds = await videoSeconds(file);
-      const shown = seconds === null ? '' : number(seconds, seconds < 10 ? 1 : 0);
-      if (seconds !== null && seconds < Number(minSeconds)) {
-        return { error: fmt(M.video_too_short, { name, seconds: shown, min: minSeconds }), note };
-      }
-      if (seconds !== null && maxSeconds && seconds > Number(maxSeconds) + 1) {
-        return { error: fmt(M.video_too_long, { name, seconds: shown, max: maxSeconds }), note };
-      }
+      const seconds = await videoSeconds(file); // null when this browser cannot play it
+      const params = { name, seconds: seconds && number(seconds, seconds < 10 ? 1 : 0), min: minSeconds, max: maxSeconds };
+      if (seconds !== null && seconds < Number(minSeconds)) return { error: fmt(M.video_too_short, params), note };
+      if (seconds > Number(maxSeconds) + 1) return { error: fmt(M.video_too_long, params), note };
     }
     return { note };
   }
@@ -115,14 +111,13 @@
     let checking = 0; // only the last chosen file's answer is shown
     input.addEventListener('change', async () => {
       const ticket = ++checking;
-      const result = input.files[0] ? await problemsOf(input.files[0], box) : {};
+      // A file that cannot be read here is left to the server.
+      const result = input.files[0] ? await problemsOf(input.files[0], box).catch(() => ({})) : {};
       if (ticket === checking) show(box, input, result);
     });
   }
 
   // --- sending with a progress bar ---
-  const submitButtons = (form) =>
-    [...form.elements].filter((el) => el.matches('button:not([type]), [type=submit], [type=image]'));
 
   function replaceMain(html) {
     const doc = new DOMParser().parseFromString(html, 'text/html');
@@ -142,16 +137,16 @@
   function send(event) {
     const form = event.target;
     if (!form.matches('form[data-vt-upload-progress]') || event.defaultPrevented) return;
-    const hasFile = [...form.querySelectorAll('input[type=file]')].some((i) => i.files.length);
-    if (!hasFile || form.dataset.vtSending) return;
+    if (form.dataset.vtSending || ![...form.querySelectorAll('[type=file]')].some((i) => i.files.length)) return;
     event.preventDefault();
     const submitter = event.submitter;
     const data = new FormData(form, submitter);
     // Browsers before 2023 ignore the submitter: its name and value are added by hand.
     if (submitter?.name && !data.has(submitter.name)) data.append(submitter.name, submitter.value);
 
-    const buttons = submitButtons(form);
-    buttons.forEach((button) => { button.disabled = true; });
+    const buttons = [...form.elements].filter((el) => el.matches('button:not([type]), [type=submit]'));
+    const disable = (value) => buttons.forEach((button) => { button.disabled = value; });
+    disable(true);
     form.dataset.vtSending = 'true';
     form.setAttribute('aria-busy', 'true');
     form.querySelector('.vt-progress')?.remove();
@@ -167,7 +162,7 @@
       status.classList.toggle('usa-error-message', isError);
     };
     const stop = (text) => {
-      buttons.forEach((button) => { button.disabled = false; });
+      disable(false);
       delete form.dataset.vtSending;
       form.removeAttribute('aria-busy');
       bar.hidden = true;
@@ -195,8 +190,8 @@
       say(M.processing);
     };
     xhr.onload = () => {
-      const sameUrl = (a, b) => new URL(a).href.split('#')[0] === new URL(b).href.split('#')[0];
-      if (xhr.responseURL && !sameUrl(xhr.responseURL, action)) {
+      // A followed redirect ends elsewhere: go there. Otherwise the page came back with errors.
+      if (xhr.responseURL && xhr.responseURL.split('#')[0] !== action.split('#')[0]) {
         location.assign(xhr.responseURL);
       } else if (xhr.status >= 500 || !replaceMain(xhr.responseText)) {
         stop(fmt(M.server_error, { status: xhr.status }));
