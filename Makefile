@@ -32,7 +32,8 @@ format: setup ## ruff format + ruff check --fix
 migrations-check: setup ## fail if a model change has no migration
 	$(UV) run --frozen python manage.py makemigrations --check --dry-run
 
-bench: setup ## benchmarks: the checks on a 40 s statement video; WebM-to-MP4 conversion; citizen page weight (BENCH_RUNS)
+bench: setup ## benchmarks: back-office queue on 1,000,000 cases (PostgreSQL); citizen page weight; WebM-to-MP4; the checks (BENCH_RUNS)
+	$(UV) run --frozen python bench/queue_bench.py
 	$(UV) run --frozen python bench/pages_bench.py
 	$(UV) run --frozen python bench/conversion_bench.py
 	$(UV) run --frozen python bench/checks_bench.py

@@ -13,9 +13,11 @@ from aiosmtpd.controller import Controller
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import api_token_create, staff_user_ensure
+from ventanilla.testing.staff import totp_device_for
 
 ROOT = Path(__file__).resolve().parent
 PASSWORD = "una-clave-de-prueba-larga"
@@ -57,6 +59,15 @@ class SmtpServer:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.1)
         return self.messages
+
+
+@pytest.fixture(autouse=True)
+def _spanish_first():
+    """Every test starts in Spanish, as every request does: a request in English (the
+    language cookie) leaves its language active in the thread afterwards."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -145,6 +156,8 @@ def outsider(db, django_user_model):
 
 @pytest.fixture
 def analyst_token(analyst):
+    # Tokens are only given to staff who have a second factor.
+    totp_device_for(analyst)
     return api_token_create(user=analyst)
 
 

@@ -116,6 +116,9 @@ cat <<BANNER
    Staff logins (demo; load_demo printed them above too):
                  analista   / $DEMO_PASSWORD   (analyst)
                  supervisor / $DEMO_PASSWORD   (supervisor)
+                 then the 6-digit code of the DEMO authenticator key
+                 IESS VENT ANIL LADE MOIE SSVE NTAN ILLA (add it to an app, or:
+                 oathtool --totp -b IESSVENTANILLADEMOIESSVENTANILLA)
    API token:    uv run python manage.py api_token analista
    Emails:       $mail_where
    Database:     $database

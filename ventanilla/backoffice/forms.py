@@ -66,3 +66,60 @@ class CallOutcomeActionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class QueueAssignForm(forms.Form):
+    """The queue's bulk actions: give the ticked cases to an analyst, take them back, or
+    deal them (or the next unassigned ones) to analysts at random."""
+
+    ASSIGN = "asignar"
+    UNASSIGN = "quitar"
+    RANDOM = "azar"
+
+    accion = forms.ChoiceField(
+        choices=[
+            (ASSIGN, _("Asignar al analista elegido")),
+            (UNASSIGN, _("Quitar la asignación")),
+            (RANDOM, _("Asignar al azar")),
+        ],
+        error_messages={"required": _("Elija qué hacer con los trámites marcados.")},
+    )
+    casos = forms.ModelMultipleChoiceField(
+        label=_("Trámites"),
+        queryset=None,
+        to_field_name="number",
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "El trámite %(value)s no existe: recargue la cola y vuelva a marcar."
+            )
+        },
+    )
+    analista = forms.ModelChoiceField(
+        label=_("Analista"),
+        queryset=None,
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "La persona elegida ya no es analista activo: recargue la cola y elija a otra."
+            )
+        },
+    )
+    filtros = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        from ventanilla.cases.models import Case
+        from ventanilla.staff.roles import Permission, users_with
+
+        super().__init__(*args, **kwargs)
+        self.fields["casos"].queryset = Case.objects.all()
+        self.fields["analista"].queryset = users_with(Permission.TAKE_CASES)
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("accion")
+        if action in (self.ASSIGN, self.UNASSIGN) and not data.get("casos"):
+            raise forms.ValidationError(_("Marque al menos un trámite en la cola."))
+        if action == self.ASSIGN and not data.get("analista"):
+            raise forms.ValidationError(_("Elija el analista a quien asignar los trámites."))
+        return data

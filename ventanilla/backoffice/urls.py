@@ -1,14 +1,18 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import auth_views, queue_views, views
+from .dashboard_views import audit, audit_export, dashboard
 
 app_name = "backoffice"
 
 urlpatterns = [
-    path("", views.queue, name="queue"),
-    path("ingresar/", views.LoginView.as_view(), name="login"),
-    path("salir/", auth_views.LogoutView.as_view(next_page="backoffice:login"), name="logout"),
+    path("", queue_views.queue, name="queue"),
+    path("tomar/", queue_views.take_next, name="take_next"),
+    path("asignar/", queue_views.assign, name="assign"),
+    path("ingresar/", auth_views.LoginView.as_view(), name="login"),
+    path("ingresar/codigo/", auth_views.two_factor, name="two_factor"),
+    path("ingresar/activar/", auth_views.two_factor_enrol, name="two_factor_enrol"),
+    path("salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("tramites/<str:number>/", views.case_detail, name="case"),
     path("tramites/<str:number>/correccion/", views.request_correction, name="correction"),
     path("tramites/<str:number>/rechazo/", views.reject, name="reject"),
@@ -21,5 +25,15 @@ urlpatterns = [
         views.check_attachment,
         name="check_attachment",
     ),
+    path("tramites/<str:number>/lista/", views.checklist_save, name="checklist"),
+    path("tramites/<str:number>/notas/", views.note_add, name="note_add"),
+    path(
+        "tramites/<str:number>/archivos/<int:document_id>/cuadro/",
+        views.video_still,
+        name="video_still",
+    ),
     path("asegurados/<str:id_number>/", views.insured, name="insured"),
+    path("tablero/", dashboard, name="dashboard"),
+    path("auditoria/", audit, name="audit"),
+    path("auditoria/exportar/", audit_export, name="audit_export"),
 ]

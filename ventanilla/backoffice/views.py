@@ -1,34 +1,37 @@
 """The analysts' back-office: the queue, the case page and the decisions."""
 
+import av
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ventanilla.audit.services import audit_log
 from ventanilla.cases import services
 from ventanilla.cases.constants import CaseStatus
-from ventanilla.cases.selectors import case_for_staff, case_queue
+from ventanilla.cases.selectors import case_for_staff
 from ventanilla.cases.statemachine import IllegalTransition, can_transition
+from ventanilla.checks.constants import CheckName
 from ventanilla.checks.models import CheckAttachment
 from ventanilla.checks.selectors import check_run_latest, checks_for_case
 from ventanilla.checks.services import ChecksRefused, case_checks_request
+from ventanilla.documents.constants import DocumentKind
 from ventanilla.documents.models import Document
 from ventanilla.documents.services import document_open
 from ventanilla.registry.selectors import insured_with_history
+from ventanilla.review import media as review_media
+from ventanilla.review import selectors as review_selectors
+from ventanilla.review import services as review_services
+from ventanilla.review.forms import ChecklistForm, NoteForm
 from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, can
-from ventanilla.workdays.selectors import non_working_dates, working_days_left
+from ventanilla.workdays.selectors import working_days_left
 
 from .forms import CallOutcomeActionForm, CorrectionActionForm, InviteActionForm, RejectActionForm
-
-
-class LoginView(auth_views.LoginView):
-    template_name = "backoffice/login.html"
-    redirect_authenticated_user = True
 
 
 def _case_or_404(request, number):
@@ -38,61 +41,224 @@ def _case_or_404(request, number):
     return case
 
 
-@staff_required(Permission.VIEW_CASES)
-def queue(request):
-    status = request.GET.get("estado") or None
-    cases = list(case_queue(status=status)[:200])
+def _case_page(request, case, *, checklist_form=None, note_form=None, status=200):
+    """The analyst's case page: everything about one case on one screen. Each table is
+    read once, whatever the number of documents, checks or events."""
+    may_decide = can(request.user, Permission.DECIDE)
+    documents = list(case.documents.all())
+    current = {doc.kind: doc for doc in documents if doc.is_current}
+    checks = checks_for_case(case)
+    by_name = {}
+    for result in checks:
+        by_name.setdefault(result.name, result)
+    face_match = by_name.get(CheckName.FACE_MATCH)
+    crops = {a.name: a for a in face_match.attachments.all()} if face_match else {}
+    video_statement = by_name.get(CheckName.VIDEO_STATEMENT)
+    transitions = list(case.transitions.all())
+    emails = list(case.emails.all())
+    versions = review_selectors.checklist_versions(case)
+    checklist = versions[0] if versions else None
+    notes = review_selectors.case_notes(case)
+    can_review = may_decide and can_transition(case, CaseStatus.CORRECTION_REQUESTED)
+    # The rules marked "no cumple" pre-select the coded reasons (and the files to send
+    # again); the analyst still reviews them and presses the button.
+    failed_reasons = review_selectors.checklist_failed_reasons(checklist)
+    context = {
+        "case": case,
+        "deadline": _deadline(case),
+        "documents": documents,
+        "panels": _panels(case, current, crops),
+        "video": current.get(DocumentKind.VIDEO),
+        "statement": review_selectors.statement_clauses(video_statement),
+        "video_statement": video_statement,
+        "comparison": review_selectors.declared_vs_documents(
+            case, by_name.get(CheckName.CONSISTENCY)
+        ),
+        "checks": checks,
+        "check_run": check_run_latest(case),
+        "corrections": case.corrections.all(),
+        "appointments": case.appointments.all(),
+        "checklist": checklist,
+        "checklist_rows": review_selectors.checklist_rows(checklist),
+        "checklist_form": checklist_form
+        or ChecklistForm(rows=review_selectors.checklist_rows(checklist), prefix="checklist"),
+        "notes": notes,
+        "note_form": note_form or NoteForm(prefix="note"),
+        "history": review_selectors.case_history(
+            case, transitions=transitions, emails=emails, checklists=versions, notes=notes
+        ),
+        "may_decide": may_decide,
+        "may_edit_checklist": may_decide and not case.is_final,
+        "can_review": can_review,
+        "can_record_call": may_decide and case.status == CaseStatus.CALL_SCHEDULED,
+        "failed_reasons": failed_reasons,
+        "correction_form": CorrectionActionForm(
+            prefix="correction",
+            initial={
+                "reasons": failed_reasons,
+                "items": review_selectors.checklist_failed_items(checklist),
+                "message": review_selectors.checklist_failed_message(checklist),
+            },
+        ),
+        "reject_form": RejectActionForm(
+            prefix="reject",
+            initial={
+                "reasons": failed_reasons,
+                "message": review_selectors.checklist_failed_message(checklist),
+            },
+        ),
+        "invite_form": InviteActionForm(prefix="invite"),
+        "outcome_form": CallOutcomeActionForm(prefix="outcome"),
+    }
+    return render(request, "backoffice/case_detail.html", context, status=status)
+
+
+def _deadline(case) -> dict | None:
+    """The 3-working-day review deadline as the analyst reads it, while the clock runs."""
+    if not case.review_clock_running:
+        return None
     now = timezone.now()
-    due_dates = [c.review_due_at for c in cases if c.review_clock_running]
-    closed = non_working_dates(timezone.localdate(), max(due_dates).date()) if due_dates else set()
-    # The 3-working-day clock only matters while the requirements await review.
-    rows = [
+    seconds = (case.review_due_at - now).total_seconds()
+    return {
+        "due_at": case.review_due_at,
+        "overdue": seconds < 0,
+        "working_days_left": working_days_left(now, case.review_due_at),
+        "hours_left": int(abs(seconds) // 3600),
+    }
+
+
+def _panels(case, current: dict, crops: dict) -> list[dict]:
+    """The ID's two sides, the selfie and a still of the video, to set side by side.
+    A PDF cannot be an <img>: then the face the checks cut out of it stands in."""
+    panels = []
+    for kind, crop_name in (
+        (DocumentKind.ID_FRONT, "id_front.jpg"),
+        (DocumentKind.ID_BACK, None),
+        (DocumentKind.SELFIE, "selfie.jpg"),
+    ):
+        doc = current.get(kind)
+        crop = crops.get(crop_name) if crop_name else None
+        panels.append(
+            {
+                "kind": kind,
+                "title": DocumentKind(kind).label,
+                "document": doc,
+                "file_url": reverse("backoffice:document", args=[case.number, doc.pk])
+                if doc
+                else "",
+                "image_url": reverse("backoffice:document", args=[case.number, doc.pk])
+                if doc and doc.content_type == "image/jpeg"
+                else "",
+                "crop_url": reverse("backoffice:check_attachment", args=[case.number, crop.pk])
+                if crop
+                else "",
+            }
+        )
+    video = current.get(DocumentKind.VIDEO)
+    crop = crops.get("video.jpg")
+    panels.append(
         {
-            "case": case,
-            "days_left": (
-                working_days_left(now, case.review_due_at, closed)
-                if case.review_clock_running
-                else None
-            ),
-            "hours_left": (
-                round((case.review_due_at - now).total_seconds() / 3600)
-                if case.review_clock_running
-                else None
-            ),
-            "overdue": case.review_clock_running and case.review_due_at < now,
+            "kind": "video_still",
+            "title": _("Cuadro del video (25 % de su duración)"),
+            "document": video,
+            "file_url": reverse("backoffice:document", args=[case.number, video.pk])
+            if video
+            else "",
+            "image_url": reverse("backoffice:video_still", args=[case.number, video.pk])
+            if video
+            else "",
+            "crop_url": reverse("backoffice:check_attachment", args=[case.number, crop.pk])
+            if crop
+            else "",
         }
-        for case in cases
-    ]
-    return render(
-        request,
-        "backoffice/queue.html",
-        {"rows": rows, "statuses": CaseStatus.choices, "status": status},
     )
+    return panels
 
 
 @staff_required(Permission.VIEW_CASES)
 def case_detail(request, number):
     case = _case_or_404(request, number)
     audit_log(action="case.viewed", actor=request.user, case=case, obj=case)
-    may_decide = can(request.user, Permission.DECIDE)
-    context = {
-        "case": case,
-        "documents": case.documents.all(),
-        "checks": checks_for_case(case),
-        "check_run": check_run_latest(case),
-        "emails": case.emails.all(),
-        "transitions": case.transitions.all(),
-        "corrections": case.corrections.all(),
-        "appointments": case.appointments.all(),
-        "may_decide": may_decide,
-        "can_review": may_decide and can_transition(case, CaseStatus.CORRECTION_REQUESTED),
-        "can_record_call": may_decide and case.status == CaseStatus.CALL_SCHEDULED,
-        "correction_form": CorrectionActionForm(prefix="correction"),
-        "reject_form": RejectActionForm(prefix="reject"),
-        "invite_form": InviteActionForm(prefix="invite"),
-        "outcome_form": CallOutcomeActionForm(prefix="outcome"),
-    }
-    return render(request, "backoffice/case_detail.html", context)
+    return _case_page(request, case)
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def checklist_save(request, number):
+    """Save the analyst's checklist of the seed's rules (a new version each time)."""
+    case = _case_or_404(request, number)
+    form = ChecklistForm(request.POST, prefix="checklist")
+    if form.is_valid():
+        try:
+            version = review_services.checklist_save(
+                case=case, actor=request.user, answers=form.answers()
+            )
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                form.add_service_errors(exc.message_dict)
+            else:
+                messages.error(request, " ".join(exc.messages))
+                return _case_page(request, case, checklist_form=form, status=400)
+        else:
+            messages.success(
+                request,
+                _("Lista de verificación guardada (versión %(version)s).")
+                % {"version": version.version},
+            )
+            return redirect(f"{reverse('backoffice:case', args=[case.number])}#lista")
+    messages.error(request, _("La lista de verificación no se guardó: revise los motivos."))
+    return _case_page(request, case, checklist_form=form, status=400)
+
+
+@require_POST
+@staff_required(Permission.DECIDE)
+def note_add(request, number):
+    """Add an internal note (staff only, never shown to the citizen)."""
+    case = _case_or_404(request, number)
+    form = NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            review_services.case_note_add(
+                case=case, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            form.add_error("text" if hasattr(exc, "error_dict") else None, exc.messages)
+        else:
+            messages.success(request, _("Nota guardada."))
+            return redirect(f"{reverse('backoffice:case', args=[case.number])}#notas")
+    messages.error(request, _("La nota no se guardó: escriba su texto."))
+    return _case_page(request, case, note_form=form, status=400)
+
+
+@staff_required(Permission.VIEW_DOCUMENTS)
+def video_still(request, number, document_id):
+    """A frame of the citizen's video at a quarter of its length, as a JPEG: staff only,
+    audited as a view of the video, never cached."""
+    case = _case_or_404(request, number)
+    doc = Document.objects.filter(case=case, pk=document_id, kind=DocumentKind.VIDEO).first()
+    if doc is None:
+        raise Http404
+    try:
+        with document_open(doc) as source:
+            jpeg, at = review_media.video_still(source)
+    except (av.FFmpegError, ValueError, IndexError) as exc:
+        raise Http404 from exc
+    audit_log(
+        action="document.viewed",
+        actor=request.user,
+        case=case,
+        obj=doc,
+        new={
+            "kind": doc.kind,
+            "version": doc.version,
+            "sha256": doc.sha256,
+            "frame_at_seconds": at,
+        },
+    )
+    response = HttpResponse(jpeg, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _decide(request, number, form_class, prefix, run):

@@ -3,7 +3,59 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from ventanilla.checks.constants import Recommendation
+
 from .constants import FINAL_STATUSES, REVIEW_CLOCK_STATUSES, CaseStatus, IdType, Province
+
+# Statuses in the order the database sees them, so that the queue's WHERE clause and the
+# partial index's condition are the same SQL (PostgreSQL then uses the index).
+OPEN_STATUSES = tuple(sorted(s.value for s in CaseStatus if s not in FINAL_STATUSES))
+# What the automated checks recommend that an analyst should look at first.
+FLAGGING_RECOMMENDATIONS = (
+    Recommendation.MANUAL_REVIEW.value,
+    Recommendation.NEEDS_CORRECTION.value,
+    Recommendation.SUSPICIOUS.value,
+)
+
+# Letters folded for the name search; Python folds the words typed the same way
+# (`name_search_fold`). Only translate()/replace() and lower(): both are immutable, so
+# they may define a stored column on PostgreSQL and on SQLite.
+_ACCENTED = "áàäâãéèëêíìïîóòöôõúùüûñçÁÀÄÂÃÉÈËÊÍÌÏÎÓÒÖÔÕÚÙÜÛÑÇ"
+_PLAIN = "aaaaaeeeeiiiiooooouuuuncaaaaaeeeeiiiiooooouuuunc"
+_SQLITE_ACCENTED = "áéíóúüñÁÉÍÓÚÜÑ"
+_SQLITE_PLAIN = "aeiouunaeiouun"
+
+
+class NameSearchText(models.Func):
+    """first_names and last_names, lower case and without accents, for the name search."""
+
+    output_field = models.CharField()
+    arg_joiner = " || ' ' || "
+
+    def as_sql(self, compiler, connection, **extra_context):
+        sql, params = super().as_sql(compiler, connection, template="%(expressions)s")
+        if connection.vendor == "postgresql":
+            return f"translate(lower({sql}), '{_ACCENTED}', '{_PLAIN}')", params
+        # SQLite's lower() only knows ASCII letters: fold both cases of each accent. Its
+        # parser allows about 25 nested calls, so only Spanish letters (development, tests).
+        sql = f"lower({sql})"
+        for accented, plain in zip(_SQLITE_ACCENTED, _SQLITE_PLAIN, strict=True):
+            sql = f"replace({sql}, '{accented}', '{plain}')"
+        return sql, params
+
+
+class FlaggedByChecks(models.Func):
+    """The case carries a flag from submission or the checks recommend a closer look."""
+
+    output_field = models.BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        recommendations = ", ".join(f"'{r}'" for r in FLAGGING_RECOMMENDATIONS)
+        if connection.vendor == "postgresql":
+            not_empty = "\"flags\" <> '[]'::jsonb"
+        else:
+            not_empty = 'json_array_length("flags") > 0'
+        return f'("checks_recommendation" IN ({recommendations}) OR {not_empty})', []
 
 
 class CaseNumberSequence(models.Model):
@@ -76,6 +128,18 @@ class Case(models.Model):
         related_name="cases",
     )
     flags = models.JSONField(default=list, blank=True)
+    # The recommendation of the last finished check run, copied here by
+    # `case_checks_outcome_record` so that the queue can filter on it without a join.
+    checks_recommendation = models.CharField(max_length=20, blank=True, default="")
+    flagged = models.GeneratedField(
+        expression=FlaggedByChecks(), output_field=models.BooleanField(), db_persist=True
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    search_name = models.GeneratedField(
+        expression=NameSearchText("first_names", "last_names"),
+        output_field=models.CharField(max_length=241),
+        db_persist=True,
+    )
     # A keyed hash of the address the request came from (never the address itself):
     # enough to notice many submissions from one client, useless to anyone without the key.
     client_ref = models.CharField(max_length=64, blank=True, db_index=True)
@@ -86,7 +150,31 @@ class Case(models.Model):
         ordering = ["review_due_at", "submitted_at"]
         verbose_name = "trámite"
         verbose_name_plural = "trámites"
-        indexes = [models.Index(fields=["status", "review_due_at"])]
+        indexes = [
+            models.Index(fields=["status", "review_due_at"]),
+            # The queue: open cases, nearest deadline first (the default view and "take
+            # the next case"), then the same order within each filter.
+            models.Index(
+                fields=["review_due_at", "submitted_at", "id"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="case_queue_open_idx",
+            ),
+            models.Index(
+                fields=["assigned_to", "review_due_at", "submitted_at", "id"],
+                name="case_queue_assignee_idx",
+            ),
+            models.Index(
+                fields=["residence_country", "review_due_at", "submitted_at", "id"],
+                name="case_queue_country_idx",
+            ),
+            models.Index(
+                fields=["review_due_at", "submitted_at", "id"],
+                condition=models.Q(flagged=True, status__in=OPEN_STATUSES),
+                name="case_queue_flagged_idx",
+            ),
+            # The name search uses a trigram index on search_name, created on PostgreSQL
+            # only by migration 0005.
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -3,18 +3,22 @@ so nobody can learn from the answer whether a number or an ID exists."""
 
 import datetime as dt
 import re
+import unicodedata
 import zoneinfo
+from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
 from ventanilla.staff.roles import Permission, can
-from ventanilla.workdays.selectors import ECUADOR, working_days_left
+from ventanilla.workdays.selectors import ECUADOR, non_working_dates, working_days_left
 
-from .constants import FINAL_STATUSES, CaseStatus, ReviewReason
-from .models import Case, CorrectionRequest
+from .constants import REVIEW_CLOCK_STATUSES, CaseStatus, ReviewReason
+from .models import OPEN_STATUSES, Case, CorrectionRequest
 from .numbers import case_number_is_valid, case_number_normalize
 from .statemachine import can_transition
 
@@ -42,13 +46,186 @@ def case_for_staff(user, number: str) -> Case | None:
     )
 
 
-def case_queue(*, status: str | None = None) -> QuerySet[Case]:
-    """Open cases, the nearest review deadline first (paused and reviewed cases after)."""
-    cases = Case.objects.exclude(status__in=[s.value for s in FINAL_STATUSES])
-    if status:
-        cases = Case.objects.filter(status=status)
-    return cases.select_related("assigned_to").order_by(
-        F("review_due_at").asc(nulls_last=True), "submitted_at"
+@dataclass(frozen=True)
+class QueueFilters:
+    """What the queue page asks for, parsed from its query string.
+
+    status: one status ("" = every open case); country: ISO code of residence;
+    assignee: a user id, "sin" (unassigned) or "yo" (the viewer); at_risk: the review
+    clock runs and is due within STAFF_AT_RISK_HOURS, or overdue; flagged: a flag from
+    submission or a recommendation of the checks that asks for a closer look; query:
+    a case number, an ID number or words of the name.
+    """
+
+    status: str = ""
+    country: str = ""
+    assignee: str = ""
+    at_risk: bool = False
+    flagged: bool = False
+    query: str = ""
+
+    @classmethod
+    def from_query_string(cls, params) -> "QueueFilters":
+        status = params.get("estado", "")
+        assignee = (params.get("analista") or "").strip()
+        return cls(
+            status=status if status in CaseStatus.values else "",
+            country=(params.get("pais") or "").strip().upper()[:2],
+            assignee=assignee if assignee in (UNASSIGNED, MINE) or assignee.isdigit() else "",
+            at_risk=params.get("riesgo") in ("1", "si", "on"),
+            flagged=params.get("marcado") in ("1", "si", "on"),
+            query=(params.get("q") or "").strip()[:100],
+        )
+
+
+UNASSIGNED = "sin"
+MINE = "yo"
+QUEUE_PAGE_SIZE = 50
+QUEUE_ORDER = (F("review_due_at").asc(nulls_last=True), "submitted_at", "id")
+# The same order, written so that PostgreSQL cannot walk the deadline index: a name
+# search must start from the trigram index and sort the few matches, not scan the
+# deadlines of a million cases looking for 51 that match (seconds instead of ms).
+SEARCH_ORDER = (
+    Coalesce("review_due_at", Value(dt.datetime.max.replace(tzinfo=dt.UTC))),
+    "submitted_at",
+    "id",
+)
+_CASE_NUMBER_COMPACT = re.compile(r"(?:VV)?(\d{4})(\d{6})([0-9A-Z])")
+
+
+def name_search_fold(text: str) -> str:
+    """Lower case without accents: how Case.search_name stores a name."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def at_risk_hours() -> int:
+    """How many hours before its deadline an open case counts as about to breach."""
+    return settings.STAFF_AT_RISK_HOURS
+
+
+MIN_NAME_WORD = 3
+
+
+def _search(cases: QuerySet[Case], query: str) -> QuerySet[Case]:
+    # Anything with a digit is a case number or an ID number (exact: both are indexed);
+    # words without digits are a name.
+    compact = re.sub(r"[\s.\-_\u2010-\u2015]", "", query).upper()
+    if any(ch.isdigit() for ch in compact):
+        match = Q(id_number=compact)
+        number = _CASE_NUMBER_COMPACT.fullmatch(compact)
+        if number:
+            match |= Q(number=f"VV-{number[1]}-{number[2]}-{number[3]}")
+        return cases.filter(match)
+    words = name_search_fold(query).split()
+    # Particles ("de", "la") match a third of all names and no trigram index can serve a
+    # word under 3 letters: they are left out while a longer word remains.
+    long_words = [w for w in words if len(w) >= MIN_NAME_WORD]
+    words = long_words or words
+    if not words:
+        return cases
+    # On PostgreSQL LIKE '%word%' on search_name uses the trigram index (migration 0005).
+    for word in words:
+        cases = cases.filter(search_name__contains=word)
+    return cases
+
+
+def case_queue(
+    *,
+    status: str | None = None,
+    filters: QueueFilters | None = None,
+    user=None,
+    now: dt.datetime | None = None,
+) -> QuerySet[Case]:
+    """Open cases, the nearest review deadline first (paused and reviewed cases after).
+
+    `status` picks one status (closed ones too); `filters` are the queue page's filters
+    (`user` is the viewer, for "yo"). A search looks at every case, open or closed, since
+    staff look a number up to answer a citizen.
+    """
+    filters = filters or QueueFilters(status=status or "")
+    now = now or timezone.now()
+    if filters.status:
+        cases = Case.objects.filter(status=filters.status)
+    elif filters.query:
+        cases = Case.objects.all()
+    else:
+        cases = Case.objects.filter(status__in=OPEN_STATUSES)
+    if filters.country:
+        cases = cases.filter(residence_country=filters.country)
+    if filters.assignee == UNASSIGNED:
+        cases = cases.filter(assigned_to__isnull=True)
+    elif filters.assignee == MINE:
+        cases = cases.filter(assigned_to=user.pk if user is not None else None)
+    elif filters.assignee:
+        cases = cases.filter(assigned_to=int(filters.assignee))
+    if filters.at_risk:
+        cases = cases.filter(
+            status__in=[s.value for s in REVIEW_CLOCK_STATUSES],
+            review_due_at__lte=now + dt.timedelta(hours=at_risk_hours()),
+        )
+    if filters.flagged:
+        cases = cases.filter(flagged=True)
+    order = QUEUE_ORDER
+    if filters.query:
+        cases, order = _search(cases, filters.query), SEARCH_ORDER
+    return cases.select_related("assigned_to").order_by(*order)
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue: its rows, and whether a next page exists (never counted)."""
+
+    number: int
+    rows: list[dict]
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def case_queue_rows(cases: list[Case], *, now: dt.datetime) -> list[dict]:
+    """Each case with the time left on its review clock: whole working days (weekends and
+    holidays skipped, the calendar read once for the page) and hours; `at_risk` when
+    due within STAFF_AT_RISK_HOURS, `overdue` once past. Nothing while the clock stops."""
+    due_dates = [c.review_due_at for c in cases if c.review_clock_running]
+    today = now.astimezone(ECUADOR).date()
+    closed = (
+        non_working_dates(today, max(due_dates).astimezone(ECUADOR).date()) if due_dates else set()
+    )
+    risk_window = dt.timedelta(hours=at_risk_hours())
+    rows = []
+    for case in cases:
+        running = case.review_clock_running
+        rows.append(
+            {
+                "case": case,
+                "days_left": working_days_left(now, case.review_due_at, closed)
+                if running
+                else None,
+                "hours_left": round((case.review_due_at - now).total_seconds() / 3600)
+                if running
+                else None,
+                "overdue": running and case.review_due_at < now,
+                "at_risk": running and case.review_due_at - now <= risk_window,
+            }
+        )
+    return rows
+
+
+def case_queue_page(
+    cases: QuerySet[Case], *, page: int = 1, now: dt.datetime | None = None
+) -> QueuePage:
+    """A page of QUEUE_PAGE_SIZE rows. One row more than the page is read to know whether
+    a next page exists, so a million rows are never counted."""
+    page = max(page, 1)
+    start = (page - 1) * QUEUE_PAGE_SIZE
+    fetched = list(cases[start : start + QUEUE_PAGE_SIZE + 1])
+    return QueuePage(
+        number=page,
+        rows=case_queue_rows(fetched[:QUEUE_PAGE_SIZE], now=now or timezone.now()),
+        has_next=len(fetched) > QUEUE_PAGE_SIZE,
     )
 
 

@@ -9,7 +9,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -24,8 +24,9 @@ from ventanilla.workdays.selectors import working_day_deadline, working_days_lef
 
 from . import statemachine
 from .constants import FINAL_STATUSES, CaseStatus, ReviewReason
-from .models import Case, CaseNumberSequence, CaseTransition, CorrectionRequest
+from .models import OPEN_STATUSES, Case, CaseNumberSequence, CaseTransition, CorrectionRequest
 from .numbers import case_number_format
+from .selectors import QUEUE_ORDER
 
 logger = logging.getLogger(__name__)
 
@@ -463,3 +464,154 @@ def case_withdraw(*, case: Case, reason: str = "") -> Case:
         dedupe_key=f"case_withdrawn:{case.number}",
     )
     return case
+
+
+# Assignment: who works a case. "Take the next case" and random allocation keep analysts
+# from choosing their cases; each change of hands is an audit event (case.assigned).
+
+ASSIGNED_BY_TAKE_NEXT = "take_next"
+ASSIGNED_BY_SUPERVISOR = "supervisor"
+ASSIGNED_BY_RANDOM = "random"
+# How many unassigned cases one click on "Asignar al azar" distributes when none is selected.
+RANDOM_BATCH = 50
+
+
+def _username(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def _assignment_logged(case: Case, *, actor, old, new, how: str) -> None:
+    audit_log(
+        action="case.assigned",
+        actor=actor,
+        case=case,
+        obj=case,
+        old={"assigned_to": _username(old)},
+        new={"assigned_to": _username(new), "how": how},
+    )
+
+
+def _require_assignable(user) -> None:
+    from ventanilla.staff.roles import Permission, can
+
+    if not can(user, Permission.TAKE_CASES):
+        raise ValidationError(
+            f"{user.get_username()} no es un analista activo: los trámites solo se asignan a "
+            "analistas. Elija otra persona de la lista."
+        )
+
+
+def _unassigned_open_cases():
+    return Case.objects.filter(status__in=OPEN_STATUSES, assigned_to__isnull=True)
+
+
+def _claim(case_id: int, user, now: dt.datetime) -> bool:
+    """Assign an open case to `user` only if nobody took it meanwhile (conditional update)."""
+    return bool(
+        _unassigned_open_cases().filter(pk=case_id).update(assigned_to=user, assigned_at=now)
+    )
+
+
+@transaction.atomic
+def case_assign(*, case: Case, actor, assignee) -> Case:
+    """A supervisor gives an open case to an analyst, or takes it back (`assignee=None`).
+
+    Refuses (ValidationError) a closed case or an assignee who is not an active analyst.
+    Assigning a case to whoever already has it changes nothing and records nothing.
+    """
+    if assignee is not None:
+        _require_assignable(assignee)
+    case = (
+        Case.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=case.pk)
+    )
+    if case.is_final:
+        raise ValidationError(
+            f"El trámite {case.number} está cerrado («{CaseStatus(case.status).label}»): "
+            "ya no se asigna a nadie."
+        )
+    old = case.assigned_to
+    if (old.pk if old else None) == (assignee.pk if assignee else None):
+        return case
+    case.assigned_to = assignee
+    case.assigned_at = timezone.now() if assignee is not None else None
+    case.save(update_fields=["assigned_to", "assigned_at"])
+    _assignment_logged(case, actor=actor, old=old, new=assignee, how=ASSIGNED_BY_SUPERVISOR)
+    return case
+
+
+@transaction.atomic
+def case_assign_bulk(*, cases: list[Case], actor, assignee) -> list[Case]:
+    """A supervisor gives several open cases to one analyst (`case_assign` for each)."""
+    return [case_assign(case=case, actor=actor, assignee=assignee) for case in cases]
+
+
+def case_take_next(*, actor) -> Case | None:
+    """An analyst takes the unassigned open case with the nearest deadline; None when
+    there is none. Two analysts asking at once never get the same case: on PostgreSQL
+    the row is locked and other takers skip it (FOR UPDATE SKIP LOCKED); elsewhere the
+    claim is a conditional update, retried when someone else was faster."""
+    _require_assignable(actor)
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for _attempt in range(20):
+        with transaction.atomic():
+            now = timezone.now()
+            candidates = _unassigned_open_cases().order_by(*QUEUE_ORDER)
+            if skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            case = candidates.first()
+            if case is None:
+                return None
+            if not _claim(case.pk, actor, now):
+                continue  # another analyst claimed it between our read and our update
+            case.assigned_to, case.assigned_at = actor, now
+            _assignment_logged(case, actor=actor, old=None, new=actor, how=ASSIGNED_BY_TAKE_NEXT)
+            return case
+    return None
+
+
+@transaction.atomic
+def case_assign_random(*, actor, cases: list[Case] | None = None) -> list[Case]:
+    """Distribute unassigned open cases among the active analysts at random.
+
+    `cases`: the supervisor's selection (cases already assigned or closed are skipped);
+    None: the next RANDOM_BATCH unassigned cases in queue order. The analysts are dealt
+    like shuffled cards (secrets.SystemRandom), one fresh shuffle per round, so nobody
+    can predict or steer who gets which case and the load stays even. Returns the cases
+    assigned.
+    """
+    from ventanilla.staff.roles import Permission, users_with
+
+    analysts = list(users_with(Permission.TAKE_CASES))
+    if not analysts:
+        raise ValidationError(
+            "No hay analistas activos a quienes asignar trámites. Pida al administrador que "
+            "active al menos una cuenta con el rol de analista."
+        )
+    pending = _unassigned_open_cases().order_by(*QUEUE_ORDER)
+    if cases is None:
+        pending = pending[:RANDOM_BATCH]
+    else:
+        pending = pending.filter(pk__in=[c.pk for c in cases])
+    rng = secrets.SystemRandom()
+    deck: list = []
+    assigned = []
+    now = timezone.now()
+    for case in pending.select_for_update():
+        if not deck:
+            deck = analysts[:]
+            rng.shuffle(deck)
+        analyst = deck.pop()
+        if not _claim(case.pk, analyst, now):
+            continue
+        case.assigned_to, case.assigned_at = analyst, now
+        _assignment_logged(case, actor=actor, old=None, new=analyst, how=ASSIGNED_BY_RANDOM)
+        assigned.append(case)
+    return assigned
+
+
+@transaction.atomic
+def case_checks_outcome_record(*, case_id: int, recommendation: str) -> None:
+    """Copy a finished check run's recommendation onto the case, where the queue's
+    "flagged by checks" filter reads it (Case.flagged is computed by the database).
+    The checks pipeline calls this in the transaction that saves the run."""
+    Case.objects.filter(pk=case_id).update(checks_recommendation=recommendation)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.constants import DECLARED_FIELDS
 from ventanilla.cases.models import Case
-from ventanilla.cases.services import case_mark_checked
+from ventanilla.cases.services import case_checks_outcome_record, case_mark_checked
 from ventanilla.documents.constants import DocumentKind, FileFormat
 from ventanilla.documents.models import Document
 from ventanilla.documents.services import document_open
@@ -466,6 +466,8 @@ def _record(run: _Run, run_row: CheckRun) -> CheckRun:
             run_row.finished_at = timezone.now()
             run_row.timings = run.timings
             run_row.save(update_fields=["recommendation", "reasons", "finished_at", "timings"])
+            # The queue filters on it ("marcado por las verificaciones").
+            case_checks_outcome_record(case_id=case.pk, recommendation=run_row.recommendation)
             audit_log(
                 action="case.checked",
                 actor=run_row.requested_by,

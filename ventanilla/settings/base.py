@@ -5,6 +5,7 @@ A malformed value stops start-up with a clear error instead of running with a
 silently wrong configuration.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -33,6 +34,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "ventanilla.audit",
     "ventanilla.workdays",
     "ventanilla.registry",
@@ -40,6 +45,7 @@ INSTALLED_APPS = [
     "ventanilla.drafts",
     "ventanilla.documents",
     "ventanilla.checks",
+    "ventanilla.review",
     "ventanilla.appointments",
     "ventanilla.notifications",
     "ventanilla.staff",
@@ -56,8 +62,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # user.is_verified(): the session passed the second factor (ventanilla/staff).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "ventanilla.staff.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lock-out noticed during the request into the lock-out page.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out username and address before any password
+# is checked, and counts the failures.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ventanilla.urls"
@@ -173,6 +191,9 @@ SIGNATURE_CRL_DIR = Path(env.str("SIGNATURE_CRL_DIR", default=str(VAR_DIR / "tru
 # The procedure.
 REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=3)
 CORRECTION_LINK_DAYS = env.int("CORRECTION_LINK_DAYS", default=15)
+# A case under review is "at risk" this many hours before its deadline: queue filter,
+# supervisors' dashboard and alert emails.
+STAFF_AT_RISK_HOURS = env.int("STAFF_AT_RISK_HOURS", default=24)
 # A request being filled in (answers and files) is kept this long after its last change,
 # and the "continue later" link sent by email is valid as long: then both are deleted.
 DRAFT_RETENTION_HOURS = env.int("DRAFT_RETENTION_HOURS", default=72)
@@ -216,6 +237,33 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+
+
+def _positive(name: str, value: int) -> int:
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be a positive whole number, not {value}.")
+    return value
+
+
+# Staff sign-in (ventanilla/staff/SIGN_IN.md): password, then a TOTP code (django-otp); wrong
+# passwords and wrong codes count together towards a lock-out of that username from
+# that address (django-axes); a session idle too long is signed out.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = _positive("AXES_FAILURE_LIMIT", env.int("AXES_FAILURE_LIMIT", default=5))
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=_positive("AXES_COOLOFF_MINUTES", env.int("AXES_COOLOFF_MINUTES", default=15))
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_CALLABLE = "ventanilla.staff.lockout.lockout_response"
+# Attempts are cleared only once both factors passed (ventanilla/staff/services.py), so
+# that a known password does not reset the count of wrong codes.
+AXES_RESET_ON_SUCCESS = False
+# The lock ends when the page says it does, even if someone keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+OTP_TOTP_ISSUER = "IESS Ventanilla"
+STAFF_IDLE_TIMEOUT_SECONDS = _positive(
+    "STAFF_IDLE_TIMEOUT_SECONDS", env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
+)
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,22 @@
 """Who may do what in the back-office and the staff API: the one place that decides.
 
 Roles are Django groups. Every staff view and endpoint asks `can(user, permission)`;
-nothing else checks roles.
+nothing else checks roles. A user may hold several roles (an administrator who is also
+an analyst): the permissions add up.
 """
 
+from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import QuerySet
 
 
 class Role(models.TextChoices):
     ANALYST = "analyst", "Analista"
     SUPERVISOR = "supervisor", "Supervisor"
     AUDITOR = "auditor", "Auditor"
+    # Manages staff accounts, roles and the holiday calendar; decides no case unless the
+    # same person is also an analyst.
+    ADMINISTRATOR = "administrator", "Administrador"
 
 
 class Permission(models.TextChoices):
@@ -18,14 +24,53 @@ class Permission(models.TextChoices):
     VIEW_DOCUMENTS = "view_documents", "Ver los archivos de un trámite"
     DECIDE = "decide", "Pedir corrección, rechazar, convocar y registrar la videollamada"
     VIEW_REGISTRY = "view_registry", "Ver el registro de asegurados"
+    TAKE_CASES = "take_cases", "Tomar trámites de la cola y recibirlos asignados"
+    ASSIGN = "assign", "Asignar trámites a los analistas"
+    VIEW_DASHBOARD = "view_dashboard", "Ver el tablero de supervisión"
+    EDIT_CALENDAR = "edit_calendar", "Editar el calendario de feriados"
+    VIEW_AUDIT = "view_audit", "Consultar el registro de auditoría"
+    MANAGE_STAFF = "manage_staff", "Administrar las cuentas y los roles del personal"
 
 
 GRANTS: dict[str, frozenset[str]] = {
-    Role.ANALYST: frozenset(Permission.values),
-    Role.SUPERVISOR: frozenset(Permission.values),
+    # Analysts work the cases they take or are given.
+    Role.ANALYST: frozenset(
+        {
+            Permission.VIEW_CASES,
+            Permission.VIEW_DOCUMENTS,
+            Permission.DECIDE,
+            Permission.VIEW_REGISTRY,
+            Permission.TAKE_CASES,
+        }
+    ),
+    # Supervisors can stand in for an analyst on a case, and distribute the work; they do
+    # not take cases from the queue themselves (random allocation is among analysts).
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.VIEW_CASES,
+            Permission.VIEW_DOCUMENTS,
+            Permission.DECIDE,
+            Permission.VIEW_REGISTRY,
+            Permission.ASSIGN,
+            Permission.VIEW_DASHBOARD,
+            Permission.EDIT_CALENDAR,
+            Permission.VIEW_AUDIT,
+        }
+    ),
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset(
-        {Permission.VIEW_CASES, Permission.VIEW_DOCUMENTS, Permission.VIEW_REGISTRY}
+        {
+            Permission.VIEW_CASES,
+            Permission.VIEW_DOCUMENTS,
+            Permission.VIEW_REGISTRY,
+            Permission.VIEW_DASHBOARD,
+            Permission.VIEW_AUDIT,
+        }
+    ),
+    # Administrators look after accounts and the calendar, not after cases: no personal
+    # data of the insured, no assignment (that is the supervisor's operational call).
+    Role.ADMINISTRATOR: frozenset(
+        {Permission.MANAGE_STAFF, Permission.EDIT_CALENDAR, Permission.VIEW_AUDIT}
     ),
 }
 
@@ -46,3 +91,18 @@ def can(user, permission: str) -> bool:
 
 def is_staff_member(user) -> bool:
     return bool(user_roles(user))
+
+
+def roles_with(permission: str) -> list[str]:
+    """The roles that grant `permission`."""
+    return [role for role, granted in GRANTS.items() if permission in granted]
+
+
+def users_with(permission: str) -> QuerySet:
+    """Active users holding a role that grants `permission` (e.g. who may receive cases)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=roles_with(permission))
+        .distinct()
+        .order_by("username")
+    )

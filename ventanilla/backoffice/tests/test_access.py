@@ -23,6 +23,7 @@ from ventanilla.notifications.models import OutboundEmail
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.services import api_token_create
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.staff import staff_login, totp_device_for
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, world, method, url):
     ("method", "url"), [(m, u) for m, _, u in ALL_PAGES], ids=[f"{m} {n}" for m, n, _ in ALL_PAGES]
 )
 def test_a_signed_in_outsider_is_refused(client, world, outsider, method, url):
-    client.force_login(outsider)
+    staff_login(client, outsider)
     before = _snapshot(world)
     response = _request(client, method, url(world))
     assert response.status_code == 403
@@ -166,14 +167,14 @@ def test_a_signed_in_outsider_is_refused(client, world, outsider, method, url):
 @pytest.mark.parametrize("persona", ["auditor", "analyst", "supervisor"])
 @pytest.mark.parametrize("url", list(PAGES_READ.values()), ids=list(PAGES_READ))
 def test_staff_may_read_every_page(client, world, request, persona, url):
-    client.force_login(request.getfixturevalue(persona))
+    staff_login(client, request.getfixturevalue(persona))
     response = client.get(url(world))
     assert response.status_code == 200
 
 
 @pytest.mark.parametrize(("url", "data", "target", "_"), PAGES_ACT.values(), ids=list(PAGES_ACT))
 def test_an_auditor_cannot_act_on_a_page(client, world, auditor, url, data, target, _):
-    client.force_login(auditor)
+    staff_login(client, auditor)
     before = _snapshot(world)
     response = client.post(url(world), data())
     assert response.status_code == 403
@@ -188,7 +189,7 @@ def test_analysts_and_supervisors_act_on_the_page(
     client, world, request, persona, url, data, target, reached
 ):
     user = request.getfixturevalue(persona)
-    client.force_login(user)
+    staff_login(client, user)
     case = getattr(world, target)
     response = client.post(url(world), data())
     assert response.status_code == 302
@@ -248,6 +249,11 @@ def _bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def _token_for(user) -> str:
+    totp_device_for(user)  # only staff with a second factor get a token
+    return api_token_create(user=user)
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, _bearer("vv_esto-no-es-un-token"), {"Authorization": "Basic YW5hOmNsYXZl"}],
@@ -280,6 +286,7 @@ def test_an_outsider_cannot_get_an_api_token(outsider):
 def test_a_token_stops_working_when_its_owner_loses_the_staff_role(
     client, world, analyst, method, url, data
 ):
+    totp_device_for(analyst)
     token = api_token_create(user=analyst)
     analyst.groups.clear()
     before = _snapshot(world)
@@ -291,14 +298,14 @@ def test_a_token_stops_working_when_its_owner_loses_the_staff_role(
 @pytest.mark.parametrize("persona", ["auditor", "analyst", "supervisor"])
 @pytest.mark.parametrize("url", list(API_READ.values()), ids=list(API_READ))
 def test_staff_may_read_through_the_api(client, world, request, persona, url):
-    token = api_token_create(user=request.getfixturevalue(persona))
+    token = _token_for(request.getfixturevalue(persona))
     response = client.get(url(world), headers=_bearer(token))
     assert response.status_code == 200, response.content
 
 
 @pytest.mark.parametrize(("url", "data", "target", "_"), API_ACT.values(), ids=list(API_ACT))
 def test_an_auditor_cannot_act_through_the_api(client, world, auditor, url, data, target, _):
-    token = api_token_create(user=auditor)
+    token = _token_for(auditor)
     before = _snapshot(world)
     response = client.post(
         url(world), data(), content_type="application/json", headers=_bearer(token)
@@ -314,7 +321,7 @@ def test_analysts_and_supervisors_act_through_the_api(
     client, world, request, persona, url, data, target, reached
 ):
     user = request.getfixturevalue(persona)
-    token = api_token_create(user=user)
+    token = _token_for(user)
     response = client.post(
         url(world), data(), content_type="application/json", headers=_bearer(token)
     )
@@ -332,7 +339,7 @@ def test_analysts_and_supervisors_act_through_the_api(
 @pytest.mark.parametrize("persona", ["auditor", "analyst", "supervisor"])
 def test_a_staff_file_view_serves_the_stored_bytes_and_is_audited(client, world, request, persona):
     user = request.getfixturevalue(persona)
-    client.force_login(user)
+    staff_login(client, user)
     document = world.document
     with default_storage.open(document.file.name, "rb") as stored:
         expected = stored.read()
@@ -354,7 +361,7 @@ def test_a_staff_file_view_serves_the_stored_bytes_and_is_audited(client, world,
 @pytest.mark.parametrize("persona", ["anonymous", "outsider"])
 def test_a_refused_file_view_returns_no_bytes_and_is_not_audited(client, world, request, persona):
     if persona == "outsider":
-        client.force_login(request.getfixturevalue("outsider"))
+        staff_login(client, request.getfixturevalue("outsider"))
     with default_storage.open(world.document.file.name, "rb") as stored:
         secret = stored.read()
 
@@ -367,7 +374,7 @@ def test_a_refused_file_view_returns_no_bytes_and_is_not_audited(client, world, 
 
 
 def test_a_file_is_only_served_under_its_own_case(client, world, analyst):
-    client.force_login(analyst)
+    staff_login(client, analyst)
     response = client.get(
         f"/gestion/tramites/{world.scheduled.number}/archivos/{world.document.pk}/"
     )

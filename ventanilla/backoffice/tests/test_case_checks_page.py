@@ -9,6 +9,7 @@ from ventanilla.checks.models import CheckAttachment, CheckRun
 from ventanilla.checks.services import case_checks_run
 from ventanilla.testing import case_media, pki
 from ventanilla.testing.factories import submission_fields, submit_request
+from ventanilla.testing.staff import staff_login
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,7 @@ def _checked_case(**breakage):
 @pytest.mark.django_db
 def test_the_case_page_shows_the_advice_the_transcript_and_the_face_crops(client, analyst):
     case = _checked_case(selfie_person="b")
-    client.force_login(analyst)
+    staff_login(client, analyst)
     page = client.get(reverse("backoffice:case", args=[case.number])).content.decode()
 
     assert 'data-recommendation="suspicious"' in page
@@ -47,10 +48,10 @@ def test_face_crops_are_for_staff_only_and_every_view_is_audited(client, auditor
     crop = CheckAttachment.objects.filter(result__case=case).first()
     url = reverse("backoffice:check_attachment", args=[case.number, crop.pk])
 
-    client.force_login(outsider)
+    staff_login(client, outsider)
     assert client.get(url).status_code in (403, 404)
 
-    client.force_login(auditor)
+    staff_login(client, auditor)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
@@ -86,6 +87,6 @@ def test_a_closed_case_is_not_checked_again(client, staff_headers, analyst):
     assert answer.status_code == 409
     assert "cerrado" in answer.json()["detail"]
 
-    client.force_login(analyst)
+    staff_login(client, analyst)
     page = client.post(reverse("backoffice:checks_rerun", args=[case.number]), follow=True)
     assert "cerrado" in page.content.decode()

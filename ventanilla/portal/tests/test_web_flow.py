@@ -89,10 +89,32 @@ def _assert_styled(page):
 
 
 def _sign_in(page, base_url: str, username: str):
+    import base64
+
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from ventanilla.testing.staff import totp_code_unused
+
     page.goto(base_url + "/gestion/ingresar/")
     page.get_by_label("Nombre de usuario").fill(username)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Ingresar").click()
+    # Then the second factor, as a person with an authenticator app: the first time she
+    # adds the key shown on the page to the app (computed here as the app does) and
+    # confirms with its code; afterwards she types the code the app shows.
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(re.compile("Active la verificación|Verificación en dos pasos"))
+    if heading.inner_text().startswith("Active"):
+        secret = "".join(page.locator("#totp-secret").inner_text().split())
+        page.get_by_label("Código de verificación").fill(f"{totp(base64.b32decode(secret)):06d}")
+        page.get_by_role("button", name="Activar").click()
+        expect(page.locator("#backup-codes li")).to_have_count(10)
+        page.get_by_role("link", name="Continuar").click()
+    else:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        page.get_by_label("Código de verificación").fill(totp_code_unused(device))
+        page.get_by_role("button", name="Verificar").click()
     expect(page.get_by_role("heading", name="Cola de trámites")).to_be_visible()
 
 

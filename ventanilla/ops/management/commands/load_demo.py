@@ -15,7 +15,7 @@ from ventanilla.cases.models import Case
 from ventanilla.checks.services import case_checks_run
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.roles import Role
-from ventanilla.staff.services import staff_user_ensure
+from ventanilla.staff.services import demo_totp_device_ensure, staff_user_ensure
 from ventanilla.testing import case_media, pki
 from ventanilla.testing.factories import PEOPLE, submission_fields, submit_request
 
@@ -42,6 +42,10 @@ def _next_morning(days: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(10, 0), tzinfo=ecuador)
 
 
+# Published on purpose: demo users only (valid base32, 20 bytes).
+DEMO_TOTP_SECRET = "IESS VENT ANIL LADE MOIE SSVE NTAN ILLA"  # noqa: S105
+
+
 class Command(BaseCommand):
     help = "Load synthetic demo data (staff users, insured persons, cases in several states)."
 
@@ -56,6 +60,15 @@ class Command(BaseCommand):
             )
             for username, role, name in STAFF
         }
+        # The back-office asks for a second factor: the demo users share a PUBLISHED
+        # authenticator key, so that anyone trying `make run` can sign in.
+        for user in users.values():
+            demo_totp_device_ensure(user, DEMO_TOTP_SECRET)
+        self.stdout.write(
+            f"Segundo factor de DEMOSTRACIÓN (clave TOTP de los usuarios de demostración): "
+            f"{DEMO_TOTP_SECRET}\n  agréguela a una aplicación de autenticación, o calcule el "
+            f"código con: oathtool --totp -b {DEMO_TOTP_SECRET.replace(' ', '')}"
+        )
         for person, insured_type in zip(PEOPLE, INSURED_TYPES, strict=True):
             InsuredPerson.objects.get_or_create(
                 id_type="cedula",

@@ -6,7 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from ventanilla.cases.scheduler import cases_requeue_stalled_checks
+from ventanilla.cases.scheduler import (
+    cases_alert_breach_risk,
+    cases_daily_digest,
+    cases_requeue_stalled_checks,
+)
 from ventanilla.drafts.services import drafts_purge_expired
 from ventanilla.notifications.services import outbox_requeue_stalled
 
@@ -16,7 +20,8 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = (
         "Periodic jobs: re-enqueue checks and emails that a dead worker left behind; "
-        "delete unfinished requests past their retention time."
+        "delete unfinished requests past their retention time; alert supervisors to cases "
+        "about to breach their review deadline; the staff's daily digest."
     )
 
     def add_arguments(self, parser):
@@ -36,12 +41,18 @@ class Command(BaseCommand):
             checks = cases_requeue_stalled_checks()
             emails = outbox_requeue_stalled()
             drafts = drafts_purge_expired()
+            alerts = cases_alert_breach_risk()
+            digests = cases_daily_digest()
             if checks or emails or drafts:
                 logger.info(
                     "requeued %s case checks and %s emails; deleted %s expired drafts",
                     checks,
                     emails,
                     drafts,
+                )
+            if alerts or digests:
+                logger.info(
+                    "queued %s breach alerts and %s daily digests to staff", alerts, digests
                 )
             if once:
                 return

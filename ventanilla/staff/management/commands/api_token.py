@@ -5,7 +5,11 @@ from ventanilla.staff.services import api_token_create
 
 
 class Command(BaseCommand):
-    help = "Print a new staff API token for an existing staff user."
+    help = (
+        "Print a new staff API token for an existing staff user. The user must have "
+        "activated the second factor (signed in once to /gestion/ and enrolled an "
+        "authenticator app); tokens stop working if that factor is reset."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")

@@ -1,0 +1,224 @@
+"""Reading the audit trail: the auditor's search, newest first, page by page.
+
+Pages follow a cursor (the moment and id of the last row shown) instead of an offset
+and a COUNT, so the tenth page of a million events costs what the first one does.
+"""
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from ventanilla.workdays.selectors import ECUADOR
+
+from .models import AuditEvent
+
+# What each recorded action means, for the auditor (codes are the ones audit_log gets).
+ACTION_LABELS = {
+    "document.viewed": _("Vio o descargó un archivo del trámite"),
+    "check_evidence.viewed": _("Vio una evidencia de las verificaciones"),
+    "case.viewed": _("Abrió un trámite"),
+    "registry.viewed": _("Consultó el registro de asegurados"),
+    "case.submitted": _("Trámite presentado"),
+    "case.checked": _("Verificaciones automáticas terminadas"),
+    "case.checks_requested": _("Pidió repetir las verificaciones"),
+    "case.transition": _("Cambio de estado"),
+    "case.correction_requested": _("Pidió una corrección"),
+    "case.withdrawn": _("Desistimiento del ciudadano"),
+    "appointment.created": _("Agendó la videollamada"),
+    "appointment.cancelled": _("Videollamada cancelada"),
+    "registry.person_created": _("Alta en el registro de asegurados"),
+    "registry.contact_data_applied": _("Datos de contacto actualizados en el registro"),
+    "case.assigned": _("Asignación del trámite"),
+    "review.checklist_saved": _("Guardó la lista de revisión"),
+    "review.note_added": _("Agregó una nota interna"),
+    "staff.signed_in": _("Ingresó al sistema (con segundo factor)"),
+    "staff.sign_in_failed": _("Ingreso fallido (contraseña)"),
+    "staff.otp_failed": _("Código del segundo factor rechazado"),
+    "staff.locked_out": _("Cuenta bloqueada por intentos fallidos"),
+    "staff.otp_enrolled": _("Activó la verificación en dos pasos"),
+    "staff.otp_reset": _("Restableció la verificación en dos pasos de otra persona"),
+    "staff.signed_out": _("Salió del sistema"),
+    "staff.idle_timeout": _("Sesión cerrada por inactividad"),
+    "staff.api_token_created": _("Creó una clave de acceso a la API"),
+    "audit.exported": _("Exportó resultados de auditoría"),
+}
+
+# Groups of actions an auditor asks for at once.
+DECISION_ACTIONS = ("case.correction_requested", "appointment.created", "review.checklist_saved")
+ACTION_GROUPS = {
+    "files": (
+        _("Toda vista o descarga de un archivo"),
+        Q(action__in=["document.viewed", "check_evidence.viewed"]),
+    ),
+    "views": (
+        _("Toda consulta (trámites, archivos, registro)"),
+        Q(action__endswith=".viewed"),
+    ),
+    "decisions": (
+        _("Decisiones del personal (cambios de estado, correcciones, convocatorias)"),
+        Q(action__in=DECISION_ACTIONS) | Q(action="case.transition", actor__isnull=False),
+    ),
+    "sign_ins": (
+        _("Ingresos, salidas y bloqueos del personal"),
+        Q(action__startswith="staff.sign")
+        | Q(action__startswith="staff.otp")
+        | Q(action__in=["staff.locked_out", "staff.idle_timeout"]),
+    ),
+}
+
+# Kinds of object an event is about (the model's label).
+OBJECT_TYPES = {
+    "cases.case": _("Trámite"),
+    "documents.document": _("Archivo del trámite"),
+    "checks.checkattachment": _("Evidencia de verificación"),
+    "cases.correctionrequest": _("Pedido de corrección"),
+    "appointments.appointment": _("Videollamada"),
+    "registry.insuredperson": _("Asegurado"),
+    "staff.apitoken": _("Clave de la API"),
+}
+
+ACTOR_LABELS = {"citizen": _("Ciudadano"), "system": _("Sistema")}
+
+PAGE_SIZE = 50
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def audit_search(
+    *,
+    action: str = "",
+    actor: str = "",
+    case_number: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    object_type: str = "",
+    object_id: str = "",
+) -> QuerySet[AuditEvent]:
+    """Events matching every filter given, newest first, each with `case_number`.
+
+    `action` is an action code ("document.viewed") or "group:<key>" of ACTION_GROUPS;
+    `actor` a username (or "citizen", "system"), exact and case-insensitive;
+    `since`/`until` whole days in Ecuador time, both included.
+    """
+    events = AuditEvent.objects.annotate(case_number=F("case__number"))
+    if action.startswith("group:"):
+        events = events.filter(ACTION_GROUPS[action.removeprefix("group:")][1])
+    elif action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_label__iexact=actor)
+    if case_number:
+        events = events.filter(case__number=case_number)
+    if since:
+        events = events.filter(at__gte=dt.datetime.combine(since, dt.time.min, tzinfo=ECUADOR))
+    if until:
+        next_day = until + dt.timedelta(days=1)
+        events = events.filter(at__lt=dt.datetime.combine(next_day, dt.time.min, tzinfo=ECUADOR))
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id:
+        events = events.filter(object_id=object_id)
+    return events.order_by("-at", "-id")
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def page_cursor(event: AuditEvent) -> str:
+    """Where the next page starts: after this event."""
+    return f"{(event.at - _EPOCH) // dt.timedelta(microseconds=1)}-{event.pk}"
+
+
+def _parse_cursor(cursor: str) -> tuple[dt.datetime, int] | None:
+    micros, _sep, pk = (cursor or "").partition("-")
+    if not (micros.isdigit() and pk.isdigit()):
+        return None
+    return _EPOCH + dt.timedelta(microseconds=int(micros)), int(pk)
+
+
+def audit_page(
+    events: QuerySet[AuditEvent], *, after: str = "", size: int = PAGE_SIZE
+) -> tuple[list[AuditEvent], str]:
+    """One page of `events` (ordered newest first) after the cursor `after`, and the
+    cursor of the next page ("" on the last one). One query, no COUNT."""
+    position = _parse_cursor(after)
+    if position is not None:
+        at, pk = position
+        events = events.filter(Q(at__lt=at) | Q(at=at, id__lt=pk))
+    rows = list(events[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, (page_cursor(rows[-1]) if more and rows else "")
+
+
+def _short(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def change_summary(old, new, *, limit: int = 240) -> str:
+    """Old and new values in one line: "status: in_review → call_pending; …"."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        old = old if isinstance(old, dict) else {}
+        new = new if isinstance(new, dict) else {}
+        parts = []
+        for key in dict.fromkeys([*old, *new]):
+            if key in old and key in new:
+                parts.append(f"{key}: {_short(old[key])} → {_short(new[key])}")
+            elif key in new:
+                parts.append(f"{key}: {_short(new[key])}")
+            else:
+                parts.append(f"{key}: {_short(old[key])} → —")
+        text = "; ".join(parts)
+    elif old is None and new is None:
+        text = ""
+    else:
+        text = f"{_short(old)} → {_short(new)}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def event_origin(event: AuditEvent) -> str:
+    """Where the action came from, as far as the event recorded it: the sign-in events
+    keep a pseudonym of the network address (client_ref, never the address) and the
+    browser; the staff API marks its reads with reason "api"."""
+    values = event.new_value if isinstance(event.new_value, dict) else {}
+    parts = []
+    if values.get("client_ref"):
+        parts.append(f"{_('ref. de dirección')} {str(values['client_ref'])[:12]}")
+    if values.get("user_agent"):
+        parts.append(str(values["user_agent"])[:80])
+    if event.reason == "api":
+        parts.append("API")
+    return " · ".join(parts)
+
+
+def event_row(event: AuditEvent) -> dict:
+    """What the auditor reads of one event (dates stay aware: show them in Ecuador time)."""
+    return {
+        "id": event.pk,
+        "at": event.at,
+        "actor": str(ACTOR_LABELS.get(event.actor_label, event.actor_label)),
+        "origin": event_origin(event),
+        "action": event.action,
+        "action_label": action_label(event.action),
+        "case_number": getattr(event, "case_number", None) or "",
+        "object_type": event.object_type,
+        "object_label": str(OBJECT_TYPES.get(event.object_type, event.object_type)),
+        "object_id": event.object_id,
+        "changes": change_summary(event.old_value, event.new_value),
+        "reason": event.reason,
+    }
+
+
+def audit_rows(events: QuerySet[AuditEvent], *, chunk_size: int = 2000) -> Iterator[dict]:
+    """Every matching event as a row, streamed from the database (for an export)."""
+    for event in events.iterator(chunk_size=chunk_size):
+        yield event_row(event)
