@@ -269,7 +269,7 @@ def test_the_queue_shows_each_persona_only_the_actions_it_may_use(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks (SKIP LOCKED) exist on PostgreSQL only"
 )
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_analysts_at_the_same_moment_get_different_cases(analyst):
     colleague = _analyst("beto.analista")
     now = timezone.now()
