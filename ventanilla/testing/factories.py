@@ -4,10 +4,14 @@ No real identification numbers, faces or voices: the cédulas below are valid
 only by their check digit, the images are drawn, and the voice is espeak-ng.
 """
 
+import datetime as dt
+
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.services import case_submit
+from ventanilla.workdays.selectors import ECUADOR
 
 from . import media
 
@@ -159,3 +163,74 @@ def submit_request(fields: dict, files: dict, *, client_address: str | None = No
         inspected=form.inspected,
         client_address=client_address,
     )
+
+
+# What the analyst writes when the tests bring a case to a state (the pages show it).
+CORRECTION_MESSAGE = "No se ve su rostro completo. Tómese la foto de frente y sin gorra."
+REJECTION_MESSAGE = "El formulario tiene enmendaduras en la fecha."
+NOT_VALIDATED_NOTES = "La persona de la videollamada no coincide con la fotografía."
+
+
+def call_time() -> dt.datetime:
+    """A video call three days from now at 10:30, Ecuador time."""
+    day = (timezone.now().astimezone(ECUADOR) + dt.timedelta(days=3)).date()
+    return dt.datetime.combine(day, dt.time(10, 30), ECUADOR)
+
+
+def case_in_status(status: str, analyst):
+    """María's request brought to `status` the way staff and the worker do it: through
+    the services where one exists, else through the state machine."""
+    from ventanilla.cases import services, statemachine
+    from ventanilla.cases.constants import CaseStatus as S
+
+    fields = submission_fields()
+    case = submit_request(fields, submission_files(fields))
+    if status == S.SUBMITTED:
+        return case
+    services.case_mark_checked(case_id=case.pk)
+    case.refresh_from_db()
+    steps = {
+        S.IN_REVIEW: [],
+        S.CORRECTION_REQUESTED: ["correction"],
+        S.CALL_PENDING: [S.CALL_PENDING],
+        S.CALL_SCHEDULED: ["invite"],
+        S.REQUIREMENTS_REJECTED: ["reject"],
+        S.IDENTITY_VALIDATED: ["invite", S.IDENTITY_VALIDATED],
+        S.COMPLETED: ["invite", "validated"],
+        S.IDENTITY_REJECTED: ["invite", "not_validated"],
+        S.WITHDRAWN: ["withdraw"],
+        S.EXPIRED: ["correction", S.EXPIRED],
+    }[status]
+    for step in steps:
+        if step == "correction":
+            services.case_request_correction(
+                case=case,
+                actor=analyst,
+                items=["selfie"],
+                reasons=["face_not_visible"],
+                message=CORRECTION_MESSAGE,
+            )
+        elif step == "invite":
+            services.case_invite(case=case, actor=analyst, starts_at=call_time())
+        elif step == "reject":
+            services.case_reject(
+                case=case,
+                actor=analyst,
+                reasons=["amended_form", "unsigned_form"],
+                message=REJECTION_MESSAGE,
+            )
+        elif step == "validated":
+            services.case_record_call_outcome(
+                case=case, actor=analyst, identity_validated=True, notes="Todo en orden."
+            )
+        elif step == "not_validated":
+            services.case_record_call_outcome(
+                case=case, actor=analyst, identity_validated=False, notes=NOT_VALIDATED_NOTES
+            )
+        elif step == "withdraw":
+            services.case_withdraw(case=case)
+        else:
+            statemachine.transition(case, step, actor=analyst, reason="preparación de la prueba")
+        case.refresh_from_db()
+    assert case.status == status
+    return case

@@ -3,22 +3,18 @@ timeline step and audit events by the citizen, stops the review clock, cancels a
 scheduled call and queues a confirmation; a case that is already decided is refused
 and nothing changes."""
 
-import datetime as dt
 import re
 
 import pytest
-from django.utils import timezone
 from icalendar import Calendar
 
 from ventanilla.appointments.models import Appointment
 from ventanilla.audit.models import AuditEvent
-from ventanilla.cases import services, statemachine
+from ventanilla.cases import services
 from ventanilla.cases.constants import FINAL_STATUSES, CaseStatus
-from ventanilla.cases.models import Case
 from ventanilla.cases.statemachine import IllegalTransition
 from ventanilla.notifications.models import OutboundEmail
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
-from ventanilla.workdays.selectors import ECUADOR
+from ventanilla.testing.factories import case_in_status
 
 pytestmark = pytest.mark.django_db
 
@@ -28,69 +24,9 @@ OPEN = [S.SUBMITTED, S.IN_REVIEW, S.CORRECTION_REQUESTED, S.CALL_PENDING, S.CALL
 NOT_WITHDRAWABLE = [*sorted(FINAL_STATUSES), S.IDENTITY_VALIDATED]
 
 
-def _call_time() -> dt.datetime:
-    day = (timezone.now().astimezone(ECUADOR) + dt.timedelta(days=3)).date()
-    return dt.datetime.combine(day, dt.time(10, 30), ECUADOR)
-
-
-def _case_in(status: str, analyst) -> Case:
-    """María's request (a citizen in Madrid), brought to `status` the way staff and the
-    worker do it: through the services where one exists, else through the state machine."""
-    fields = submission_fields()
-    case = submit_request(fields, submission_files(fields))
-    if status == S.SUBMITTED:
-        return case
-    services.case_mark_checked(case_id=case.pk)
-    case.refresh_from_db()
-    steps = {
-        S.IN_REVIEW: [],
-        S.CORRECTION_REQUESTED: ["correction"],
-        S.CALL_PENDING: [S.CALL_PENDING],
-        S.CALL_SCHEDULED: ["invite"],
-        S.REQUIREMENTS_REJECTED: ["reject"],
-        S.IDENTITY_VALIDATED: ["invite", S.IDENTITY_VALIDATED],
-        S.COMPLETED: ["invite", "validated"],
-        S.IDENTITY_REJECTED: ["invite", "not_validated"],
-        S.WITHDRAWN: ["withdraw"],
-        S.EXPIRED: ["correction", S.EXPIRED],
-    }[status]
-    for step in steps:
-        if step == "correction":
-            services.case_request_correction(
-                case=case,
-                actor=analyst,
-                items=["selfie"],
-                reasons=["face_not_visible"],
-                message="No se ve su rostro completo. Tómese la foto de frente y sin gorra.",
-            )
-        elif step == "invite":
-            services.case_invite(case=case, actor=analyst, starts_at=_call_time())
-        elif step == "reject":
-            services.case_reject(
-                case=case,
-                actor=analyst,
-                reasons=["amended_form"],
-                message="El formulario tiene enmendaduras.",
-            )
-        elif step in ("validated", "not_validated"):
-            services.case_record_call_outcome(
-                case=case,
-                actor=analyst,
-                identity_validated=step == "validated",
-                notes="Resultado de la videollamada.",
-            )
-        elif step == "withdraw":
-            services.case_withdraw(case=case)
-        else:
-            statemachine.transition(case, step, actor=analyst, reason="preparación de la prueba")
-        case.refresh_from_db()
-    assert case.status == status
-    return case
-
-
 @pytest.mark.parametrize("status", OPEN)
 def test_an_open_case_is_closed_at_the_citizens_request(analyst, status):
-    case = _case_in(status, analyst)
+    case = case_in_status(status, analyst)
 
     withdrawn = services.case_withdraw(case=case, reason="Ya actualicé mis datos en una agencia.")
 
@@ -126,7 +62,7 @@ def test_an_open_case_is_closed_at_the_citizens_request(analyst, status):
 
 
 def test_without_a_reason_the_timeline_says_who_asked(analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
 
     services.case_withdraw(case=case, reason="   ")
 
@@ -135,7 +71,7 @@ def test_without_a_reason_the_timeline_says_who_asked(analyst):
 
 
 def test_a_scheduled_call_is_cancelled_with_a_calendar_cancellation(analyst):
-    case = _case_in(S.CALL_SCHEDULED, analyst)
+    case = case_in_status(S.CALL_SCHEDULED, analyst)
     appointment = case.appointments.get()
     sequence = appointment.ical_sequence
 
@@ -161,7 +97,7 @@ def test_a_scheduled_call_is_cancelled_with_a_calendar_cancellation(analyst):
 
 
 def test_the_correction_link_stops_working(analyst):
-    case = _case_in(S.CORRECTION_REQUESTED, analyst)
+    case = case_in_status(S.CORRECTION_REQUESTED, analyst)
     mail = OutboundEmail.objects.get(case=case, template="correction_requested")
     token = re.search(r"/tramite/correccion/([^/\s]+)/", mail.body_text).group(1)
     assert services.correction_for_token(token) is not None
@@ -173,7 +109,7 @@ def test_the_correction_link_stops_working(analyst):
 
 @pytest.mark.parametrize("status", NOT_WITHDRAWABLE)
 def test_a_decided_case_is_refused_and_nothing_changes(analyst, status):
-    case = _case_in(status, analyst)
+    case = case_in_status(status, analyst)
     steps = case.transitions.count()
     events = AuditEvent.objects.filter(case=case).count()
     emails = OutboundEmail.objects.filter(case=case).count()

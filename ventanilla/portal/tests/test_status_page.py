@@ -13,12 +13,17 @@ from django.test import Client
 from django.utils import timezone
 
 from ventanilla.audit.models import AuditEvent
-from ventanilla.cases import services, statemachine
+from ventanilla.cases import services
 from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.models import Case
 from ventanilla.cases.numbers import case_number_format
 from ventanilla.notifications.models import OutboundEmail
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    CORRECTION_MESSAGE,
+    NOT_VALIDATED_NOTES,
+    REJECTION_MESSAGE,
+    case_in_status,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +44,6 @@ MONTHS = [
     "noviembre",
     "diciembre",
 ]
-CORRECTION_MESSAGE = "No se ve su rostro completo. Tómese la foto de frente y sin gorra."
-REJECTION_MESSAGE = "El formulario tiene enmendaduras en la fecha."
-NOT_VALIDATED_NOTES = "La persona de la videollamada no coincide con la fotografía."
 WITHDRAW_URL = "/consulta/{number}/desistir/"
 OPEN = [S.SUBMITTED, S.IN_REVIEW, S.CORRECTION_REQUESTED, S.CALL_PENDING, S.CALL_SCHEDULED]
 FINAL = [S.REQUIREMENTS_REJECTED, S.COMPLETED, S.IDENTITY_REJECTED, S.WITHDRAWN, S.EXPIRED]
@@ -60,65 +62,6 @@ def _spanish_day(value: dt.datetime, zone=ECUADOR) -> str:
     return f"{WEEKDAYS[value.astimezone(zone).weekday()]} {_spanish_date(value, zone)}"
 
 
-def _call_time() -> dt.datetime:
-    day = (timezone.now().astimezone(ECUADOR) + dt.timedelta(days=3)).date()
-    return dt.datetime.combine(day, dt.time(10, 30), ECUADOR)
-
-
-def _case_in(status: str, analyst) -> Case:
-    """María's request brought to `status` the way staff and the worker do it."""
-    fields = submission_fields()
-    case = submit_request(fields, submission_files(fields))
-    if status == S.SUBMITTED:
-        return case
-    services.case_mark_checked(case_id=case.pk)
-    case.refresh_from_db()
-    steps = {
-        S.IN_REVIEW: [],
-        S.CORRECTION_REQUESTED: ["correction"],
-        S.CALL_PENDING: [S.CALL_PENDING],
-        S.CALL_SCHEDULED: ["invite"],
-        S.REQUIREMENTS_REJECTED: ["reject"],
-        S.COMPLETED: ["invite", "validated"],
-        S.IDENTITY_REJECTED: ["invite", "not_validated"],
-        S.WITHDRAWN: ["withdraw"],
-        S.EXPIRED: ["correction", S.EXPIRED],
-    }[status]
-    for step in steps:
-        if step == "correction":
-            services.case_request_correction(
-                case=case,
-                actor=analyst,
-                items=["selfie"],
-                reasons=["face_not_visible"],
-                message=CORRECTION_MESSAGE,
-            )
-        elif step == "invite":
-            services.case_invite(case=case, actor=analyst, starts_at=_call_time())
-        elif step == "reject":
-            services.case_reject(
-                case=case,
-                actor=analyst,
-                reasons=["amended_form", "unsigned_form"],
-                message=REJECTION_MESSAGE,
-            )
-        elif step == "validated":
-            services.case_record_call_outcome(
-                case=case, actor=analyst, identity_validated=True, notes="Todo en orden."
-            )
-        elif step == "not_validated":
-            services.case_record_call_outcome(
-                case=case, actor=analyst, identity_validated=False, notes=NOT_VALIDATED_NOTES
-            )
-        elif step == "withdraw":
-            services.case_withdraw(case=case)
-        else:
-            statemachine.transition(case, step, actor=analyst, reason="preparación de la prueba")
-        case.refresh_from_db()
-    assert case.status == status
-    return case
-
-
 def _lookup(client, number: str, id_number: str = "0923456784"):
     return client.post("/consulta/", {"number": number, "id_number": id_number})
 
@@ -134,7 +77,7 @@ def _text(response) -> str:
 
 
 def test_in_review_explains_the_wait_and_shows_the_deadline(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
 
     response = _lookup(client, case.number)
 
@@ -151,7 +94,7 @@ def test_in_review_explains_the_wait_and_shows_the_deadline(client, analyst):
 
 
 def test_a_late_review_says_so(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
     Case.objects.filter(pk=case.pk).update(review_due_at=timezone.now() - dt.timedelta(hours=2))
     case.refresh_from_db()
 
@@ -165,7 +108,7 @@ def test_a_late_review_says_so(client, analyst):
 
 
 def test_submitted_also_runs_the_review_clock(client, analyst):
-    case = _case_in(S.SUBMITTED, analyst)
+    case = case_in_status(S.SUBMITTED, analyst)
 
     text = _text(_lookup(client, case.number))
 
@@ -176,7 +119,7 @@ def test_submitted_also_runs_the_review_clock(client, analyst):
 
 
 def test_correction_requested_lists_the_items_and_message_but_not_the_link(client, analyst):
-    case = _case_in(S.CORRECTION_REQUESTED, analyst)
+    case = case_in_status(S.CORRECTION_REQUESTED, analyst)
     correction = case.corrections.get()
 
     response = _lookup(client, case.number)
@@ -200,7 +143,7 @@ def test_correction_requested_lists_the_items_and_message_but_not_the_link(clien
 
 
 def test_call_scheduled_shows_ecuador_and_local_time_and_points_to_the_email(client, analyst):
-    case = _case_in(S.CALL_SCHEDULED, analyst)
+    case = case_in_status(S.CALL_SCHEDULED, analyst)
     appointment = case.appointments.get()
     local = appointment.starts_at.astimezone(MADRID)
 
@@ -262,7 +205,7 @@ def test_call_scheduled_shows_ecuador_and_local_time_and_points_to_the_email(cli
     ],
 )
 def test_each_status_in_plain_words(client, analyst, status, label, phrases):
-    case = _case_in(status, analyst)
+    case = case_in_status(status, analyst)
 
     response = _lookup(client, case.number)
 
@@ -277,7 +220,7 @@ def test_each_status_in_plain_words(client, analyst, status, label, phrases):
 
 
 def test_the_timeline_is_an_ordered_list_in_ecuador_time(client, analyst):
-    case = _case_in(S.CORRECTION_REQUESTED, analyst)
+    case = case_in_status(S.CORRECTION_REQUESTED, analyst)
 
     response = _lookup(client, case.number)
 
@@ -297,7 +240,7 @@ def test_the_timeline_is_an_ordered_list_in_ecuador_time(client, analyst):
 
 @pytest.mark.parametrize("status", OPEN)
 def test_an_open_case_offers_withdrawal(client, analyst, status):
-    case = _case_in(status, analyst)
+    case = case_in_status(status, analyst)
 
     body = _lookup(client, case.number).content.decode()
 
@@ -307,7 +250,7 @@ def test_an_open_case_offers_withdrawal(client, analyst, status):
 
 @pytest.mark.parametrize("status", FINAL)
 def test_a_final_case_offers_no_withdrawal(client, analyst, status):
-    case = _case_in(status, analyst)
+    case = case_in_status(status, analyst)
 
     body = _lookup(client, case.number).content.decode()
 
@@ -316,7 +259,7 @@ def test_a_final_case_offers_no_withdrawal(client, analyst, status):
 
 
 def test_a_wrong_pair_and_an_unknown_number_answer_alike(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
     # A well-formed number (right check character) that no case has.
     unknown = case_number_format(int(case.number.split("-")[1]), 999)
 
@@ -335,7 +278,7 @@ def test_a_wrong_pair_and_an_unknown_number_answer_alike(client, analyst):
 
 
 def test_a_wrong_check_character_is_explained(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
     last = case.number[-1]
     mistyped = case.number[:-1] + ("A" if last != "A" else "B")
 
@@ -350,7 +293,7 @@ def test_a_wrong_check_character_is_explained(client, analyst):
 
 
 def test_withdraw_after_looking_up(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
     url = WITHDRAW_URL.format(number=case.number)
     assert _lookup(client, case.number).status_code == 200
 
@@ -401,7 +344,7 @@ def test_withdraw_after_looking_up(client, analyst):
 
 
 def test_a_case_decided_after_the_lookup_is_refused_with_a_message(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
     url = WITHDRAW_URL.format(number=case.number)
     assert _lookup(client, case.number).status_code == 200
     # Meanwhile the analyst rejects the requirements.
@@ -430,8 +373,8 @@ def test_a_case_decided_after_the_lookup_is_refused_with_a_message(client, analy
 
 
 def test_withdrawal_needs_a_lookup_from_this_browser(client, analyst):
-    case = _case_in(S.IN_REVIEW, analyst)
-    other = _case_in(S.SUBMITTED, analyst)
+    case = case_in_status(S.IN_REVIEW, analyst)
+    other = case_in_status(S.SUBMITTED, analyst)
     url = WITHDRAW_URL.format(number=case.number)
 
     # Someone who only knows the number.
@@ -459,7 +402,7 @@ def test_withdrawal_needs_a_lookup_from_this_browser(client, analyst):
 
 
 def test_the_withdrawal_post_is_csrf_protected(analyst):
-    case = _case_in(S.CALL_PENDING, analyst)
+    case = case_in_status(S.CALL_PENDING, analyst)
     browser = Client(enforce_csrf_checks=True)
     browser.get("/consulta/")
     token = browser.cookies["csrftoken"].value
@@ -488,7 +431,7 @@ def test_the_withdrawal_post_is_csrf_protected(analyst):
 
 
 def test_the_correction_page_says_what_to_upload_and_until_when(client, analyst):
-    case = _case_in(S.CORRECTION_REQUESTED, analyst)
+    case = case_in_status(S.CORRECTION_REQUESTED, analyst)
     correction = case.corrections.get()
     mail = OutboundEmail.objects.get(case=case, template="correction_requested")
     link = re.search(r"/tramite/correccion/[^/\s]+/", mail.body_text).group(0)
