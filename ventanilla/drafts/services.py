@@ -97,13 +97,6 @@ def draft_file_store(
     return draft_file
 
 
-def draft_file_remove(*, draft: RequestDraft, kind: str) -> None:
-    """Forget the draft's file of ``kind`` (the person wants to send another one)."""
-    names = list(DraftFile.objects.filter(draft=draft, kind=kind).values_list("file", flat=True))
-    DraftFile.objects.filter(draft=draft, kind=kind).delete()
-    transaction.on_commit(lambda: _delete_files(names))
-
-
 def _delete_files(names: list[str]) -> None:
     for name in names:
         try:

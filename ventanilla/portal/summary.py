@@ -2,11 +2,9 @@
 them (names of choices, not codes), the files kept, and what is still wrong."""
 
 from django.urls import reverse
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from ventanilla.cases.forms import CaseSubmissionForm
-from ventanilla.documents.constants import MEGABYTE
 
 from .request_steps import STEPS
 
@@ -19,10 +17,6 @@ def _display(form: CaseSubmissionForm, name: str, raw: str) -> str:
     if name in _CHOICE_FIELDS:
         return str(dict(form.fields[name].choices).get(raw, raw))
     return raw
-
-
-def file_size(size: int) -> str:
-    return _("%(size)s MB") % {"size": number_format(size / MEGABYTE, decimal_pos=1)}
 
 
 def request_summary(draft, problems: dict[str, list[str]]) -> list[dict]:
