@@ -149,6 +149,13 @@ def auditor(db):
 
 
 @pytest.fixture
+def administrator(db):
+    return staff_user_ensure(
+        username="adela.administradora", password=PASSWORD, role=Role.ADMINISTRATOR
+    )
+
+
+@pytest.fixture
 def outsider(db, django_user_model):
     """Signed in, but no IESS staff role."""
     return django_user_model.objects.create_user(username="otto.externo", password=PASSWORD)

@@ -8,6 +8,7 @@ from django.utils import translation
 from ninja import NinjaAPI, Status
 from ninja.security import HttpBearer
 
+from ventanilla.audit.client import client_ip
 from ventanilla.audit.services import audit_log
 from ventanilla.cases import services
 from ventanilla.cases.forms import CaseSubmissionForm
@@ -40,11 +41,24 @@ from .schemas import (
 )
 
 
+class Forbidden(Exception):
+    pass
+
+
 class StaffToken(HttpBearer):
+    """A staff member's token, and the permission the endpoint needs: checked here, before
+    the body is read, so that a role without it gets 403 whatever it sends."""
+
+    def __init__(self, permission: str):
+        super().__init__()
+        self.permission = permission
+
     def authenticate(self, request, token):
         user = api_token_user(token)
         if user is None or not is_staff_member(user):
             return None
+        if not can(user, self.permission):
+            raise Forbidden
         request.user = user
         return user
 
@@ -74,10 +88,6 @@ def checks_refused(request, exc):
 def validation_error(request, exc):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"errors": errors}, status=422)
-
-
-class Forbidden(Exception):
-    pass
 
 
 @api.exception_handler(Forbidden)
@@ -126,7 +136,7 @@ def case_create(request):
             fields=form.case_fields(),
             uploads=form.uploads(),
             inspected=form.inspected,
-            client_address=request.META.get("REMOTE_ADDR"),
+            client_address=client_ip(request),
         )
     return Status(201, {"number": case.number, "status": case.status})
 
@@ -153,12 +163,11 @@ def case_status(request, number: str, id_number: str = ""):
     )
 
 
-def _staff_case(request, number: str, permission: str = Permission.VIEW_CASES):
+def _staff_case(request, number: str):
+    # The token's permission was checked by StaffToken.
     case = case_for_staff(request.auth, number)
     if case is None:
         raise Http404
-    if not can(request.auth, permission):
-        raise Forbidden
     return case
 
 
@@ -167,13 +176,22 @@ def _action_out(case):
     return {"number": case.number, "status": case.status, "status_label": status_label(case.status)}
 
 
-@api.get("/staff/cases", auth=StaffToken(), response=list[QueueItem], summary="Cola de trámites")
+@api.get(
+    "/staff/cases",
+    auth=StaffToken(Permission.VIEW_CASES),
+    response=list[QueueItem],
+    summary="Cola de trámites",
+)
 def staff_queue(request, status: str | None = None):
     cases = case_queue(status=status)
     return [presenters.queue_item(c) for c in cases[:500]]
 
 
-@api.get("/staff/cases/{number}", auth=StaffToken(), summary="Todo lo que ve el analista")
+@api.get(
+    "/staff/cases/{number}",
+    auth=StaffToken(Permission.VIEW_CASES),
+    summary="Todo lo que ve el analista",
+)
 def staff_case(request, number: str):
     case = _staff_case(request, number)
     audit_log(action="case.viewed", actor=request.auth, case=case, obj=case, reason="api")
@@ -182,64 +200,66 @@ def staff_case(request, number: str):
 
 @api.post(
     "/staff/cases/{number}/correction",
-    auth=StaffToken(),
+    auth=StaffToken(Permission.DECIDE),
     response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
 )
 def staff_correction(request, number: str, payload: CorrectionIn):
-    case = _staff_case(request, number, Permission.DECIDE)
+    case = _staff_case(request, number)
     services.case_request_correction(case=case, actor=request.auth, **payload.dict())
     return Status(200, _action_out(case))
 
 
 @api.post(
     "/staff/cases/{number}/reject",
-    auth=StaffToken(),
+    auth=StaffToken(Permission.DECIDE),
     response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
 )
 def staff_reject(request, number: str, payload: RejectIn):
-    case = _staff_case(request, number, Permission.DECIDE)
+    case = _staff_case(request, number)
     services.case_reject(case=case, actor=request.auth, **payload.dict())
     return Status(200, _action_out(case))
 
 
 @api.post(
     "/staff/cases/{number}/invite",
-    auth=StaffToken(),
+    auth=StaffToken(Permission.DECIDE),
     response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
 )
 def staff_invite(request, number: str, payload: InviteIn):
-    case = _staff_case(request, number, Permission.DECIDE)
+    case = _staff_case(request, number)
     services.case_invite(case=case, actor=request.auth, **payload.dict())
     return Status(200, _action_out(case))
 
 
 @api.post(
     "/staff/cases/{number}/call-outcome",
-    auth=StaffToken(),
+    auth=StaffToken(Permission.DECIDE),
     response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
 )
 def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
-    case = _staff_case(request, number, Permission.DECIDE)
+    case = _staff_case(request, number)
     services.case_record_call_outcome(case=case, actor=request.auth, **payload.dict())
     return Status(200, _action_out(case))
 
 
 @api.post(
     "/staff/cases/{number}/checks",
-    auth=StaffToken(),
+    auth=StaffToken(Permission.DECIDE),
     response={202: ActionOut, 409: DetailOut, 403: DetailOut},
     summary="Volver a ejecutar las verificaciones automáticas",
 )
 def staff_checks_rerun(request, number: str):
-    case = _staff_case(request, number, Permission.DECIDE)
+    case = _staff_case(request, number)
     case_checks_request(case=case, actor=request.auth)
     return Status(202, _action_out(case))
 
 
-@api.get("/staff/insured/{id_number}", auth=StaffToken(), response={200: dict, 404: DetailOut})
+@api.get(
+    "/staff/insured/{id_number}",
+    auth=StaffToken(Permission.VIEW_REGISTRY),
+    response={200: dict, 404: DetailOut},
+)
 def staff_insured(request, id_number: str):
-    if not can(request.auth, Permission.VIEW_REGISTRY):
-        raise Forbidden
     person = insured_with_history(id_number=id_number)
     if person is None:
         return Status(404, {"detail": "No existe en el registro."})

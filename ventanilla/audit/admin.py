@@ -5,7 +5,7 @@ from .models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_label", "action", "case", "object_type", "object_id"]
+    list_display = ["at", "actor_label", "action", "case", "object_type", "object_id", "ip"]
     list_filter = ["action"]
     search_fields = ["case__number", "actor_label"]
 

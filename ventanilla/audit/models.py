@@ -23,9 +23,20 @@ class AuditEvent(models.Model):
     old_value = models.JSONField(null=True, blank=True)
     new_value = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
+    # Where it came from: filled from the request being served (audit.middleware); empty
+    # for the worker and the scheduler.
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # One id per request, shared by every event that request wrote.
+    request_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            # The auditor's search by address, newest first.
+            models.Index(fields=["ip", "at"], name="audit_event_ip_at"),
+            models.Index(fields=["request_id"], name="audit_event_request_id"),
+        ]
         verbose_name = "evento de auditoría"
         verbose_name_plural = "eventos de auditoría"
 

@@ -19,6 +19,8 @@ from .models import AuditEvent
 ACTION_LABELS = {
     "document.viewed": _("Vio o descargó un archivo del trámite"),
     "check_evidence.viewed": _("Vio una evidencia de las verificaciones"),
+    "draft_file.viewed": _("El ciudadano vio un archivo de su solicitud, antes de enviarla"),
+    "request_form.downloaded": _("El ciudadano descargó la solicitud llenada con sus datos"),
     "case.viewed": _("Abrió un trámite"),
     "registry.viewed": _("Consultó el registro de asegurados"),
     "case.submitted": _("Trámite presentado"),
@@ -44,18 +46,51 @@ ACTION_LABELS = {
     "staff.idle_timeout": _("Sesión cerrada por inactividad"),
     "staff.api_token_created": _("Creó una clave de acceso a la API"),
     "audit.exported": _("Exportó resultados de auditoría"),
+    "staff.account_created": _("Creó una cuenta del personal"),
+    "staff.activation_sent": _("Envió el enlace para activar una cuenta"),
+    "staff.password_set": _("Eligió la contraseña de su cuenta nueva"),
+    "staff.roles_changed": _("Cambió los roles de una cuenta"),
+    "staff.deactivated": _("Desactivó una cuenta del personal"),
+    "staff.reactivated": _("Reactivó una cuenta del personal"),
+    "workdays.holiday_added": _("Agregó un feriado al calendario"),
+    "workdays.holiday_changed": _("Cambió un feriado del calendario"),
+    "workdays.holiday_removed": _("Quitó un feriado del calendario"),
+    "case.deadline_moved": _("Plazo movido por un cambio del calendario"),
 }
+
+# Every view or download of a person's files, by staff or by the citizen.
+FILE_ACTIONS = (
+    "document.viewed",
+    "check_evidence.viewed",
+    "draft_file.viewed",
+    "request_form.downloaded",
+)
+
+# Changes to who may do what, and to the calendar that sets every deadline.
+ADMINISTRATION_ACTIONS = (
+    "staff.account_created",
+    "staff.activation_sent",
+    "staff.password_set",
+    "staff.roles_changed",
+    "staff.deactivated",
+    "staff.reactivated",
+    "staff.otp_reset",
+    "staff.api_token_created",
+    "workdays.holiday_added",
+    "workdays.holiday_changed",
+    "workdays.holiday_removed",
+)
 
 # Groups of actions an auditor asks for at once.
 DECISION_ACTIONS = ("case.correction_requested", "appointment.created", "review.checklist_saved")
 ACTION_GROUPS = {
     "files": (
         _("Toda vista o descarga de un archivo"),
-        Q(action__in=["document.viewed", "check_evidence.viewed"]),
+        Q(action__in=FILE_ACTIONS),
     ),
     "views": (
         _("Toda consulta (trámites, archivos, registro)"),
-        Q(action__endswith=".viewed"),
+        Q(action__endswith=".viewed") | Q(action__in=FILE_ACTIONS),
     ),
     "decisions": (
         _("Decisiones del personal (cambios de estado, correcciones, convocatorias)"),
@@ -67,6 +102,10 @@ ACTION_GROUPS = {
         | Q(action__startswith="staff.otp")
         | Q(action__in=["staff.locked_out", "staff.idle_timeout"]),
     ),
+    "administration": (
+        _("Cuentas, roles y calendario de feriados"),
+        Q(action__in=ADMINISTRATION_ACTIONS),
+    ),
 }
 
 # Kinds of object an event is about (the model's label).
@@ -74,10 +113,14 @@ OBJECT_TYPES = {
     "cases.case": _("Trámite"),
     "documents.document": _("Archivo del trámite"),
     "checks.checkattachment": _("Evidencia de verificación"),
+    "drafts.draftfile": _("Archivo de una solicitud sin enviar"),
+    "drafts.requestdraft": _("Solicitud sin enviar"),
     "cases.correctionrequest": _("Pedido de corrección"),
     "appointments.appointment": _("Videollamada"),
     "registry.insuredperson": _("Asegurado"),
     "staff.apitoken": _("Clave de la API"),
+    "auth.user": _("Cuenta del personal"),
+    "workdays.holiday": _("Feriado"),
 }
 
 ACTOR_LABELS = {"citizen": _("Ciudadano"), "system": _("Sistema")}
@@ -98,12 +141,16 @@ def audit_search(
     until: dt.date | None = None,
     object_type: str = "",
     object_id: str = "",
+    ip: str = "",
+    request_id: str = "",
 ) -> QuerySet[AuditEvent]:
     """Events matching every filter given, newest first, each with `case_number`.
 
     `action` is an action code ("document.viewed") or "group:<key>" of ACTION_GROUPS;
     `actor` a username (or "citizen", "system"), exact and case-insensitive;
-    `since`/`until` whole days in Ecuador time, both included.
+    `since`/`until` whole days in Ecuador time, both included; `ip` one address, exact
+    (canonical form: "2001:db8::1", not "2001:0db8:0:0::1"); `request_id` the events of
+    one request.
     """
     events = AuditEvent.objects.annotate(case_number=F("case__number"))
     if action.startswith("group:"):
@@ -123,6 +170,10 @@ def audit_search(
         events = events.filter(object_type=object_type)
     if object_id:
         events = events.filter(object_id=object_id)
+    if ip:
+        events = events.filter(ip=ip)
+    if request_id:
+        events = events.filter(request_id=request_id)
     return events.order_by("-at", "-id")
 
 
@@ -185,16 +236,26 @@ def change_summary(old, new, *, limit: int = 240) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _legacy_values(event: AuditEvent) -> dict:
+    # Sign-in events keep the address's pseudonym (client_ref) and the browser in their
+    # values; before the ip and user_agent columns, that was all there was.
+    return event.new_value if isinstance(event.new_value, dict) else {}
+
+
+def event_user_agent(event: AuditEvent) -> str:
+    """The browser the event came from: the column, or the value an older sign-in kept."""
+    return event.user_agent or str(_legacy_values(event).get("user_agent") or "")
+
+
 def event_origin(event: AuditEvent) -> str:
-    """Where the action came from, as far as the event recorded it: the sign-in events
-    keep a pseudonym of the network address (client_ref, never the address) and the
-    browser; the staff API marks its reads with reason "api"."""
-    values = event.new_value if isinstance(event.new_value, dict) else {}
+    """Where the action came from, in one line: the network address (or, for a sign-in
+    recorded before the address had a column, its pseudonym), and "API" for the staff
+    API's reads. Empty for the worker and the scheduler."""
     parts = []
-    if values.get("client_ref"):
-        parts.append(f"{_('ref. de dirección')} {str(values['client_ref'])[:12]}")
-    if values.get("user_agent"):
-        parts.append(str(values["user_agent"])[:80])
+    if event.ip:
+        parts.append(event.ip)
+    elif _legacy_values(event).get("client_ref"):
+        parts.append(f"{_('ref. de dirección')} {str(_legacy_values(event)['client_ref'])[:12]}")
     if event.reason == "api":
         parts.append("API")
     return " · ".join(parts)
@@ -207,6 +268,9 @@ def event_row(event: AuditEvent) -> dict:
         "at": event.at,
         "actor": str(ACTOR_LABELS.get(event.actor_label, event.actor_label)),
         "origin": event_origin(event),
+        "ip": event.ip or "",
+        "user_agent": event_user_agent(event),
+        "request_id": event.request_id,
         "action": event.action,
         "action_label": action_label(event.action),
         "case_number": getattr(event, "case_number", None) or "",

@@ -3,6 +3,7 @@ event is saved or rolled back together with the change it describes."""
 
 from typing import Any
 
+from .client import RequestClient, current_client
 from .models import AuditEvent
 
 SYSTEM = "system"
@@ -28,8 +29,17 @@ def audit_log(
     new: Any = None,
     reason: str = "",
 ) -> AuditEvent:
-    """Record one event. `actor` is a user, None for the system, or a label such as "citizen"."""
+    """Record one event. `actor` is a user, None for the system, or a label such as "citizen".
+
+    Written while serving a request, the event also gets the request's id (audit.middleware)
+    and, unless the actor is the citizen, the client's address and browser; written by the
+    worker or the scheduler, none. A citizen's address is personal data the trail does not
+    need (LOPDP art. 10, minimisation): their events keep only the request id, and the case
+    keeps a keyed pseudonym of the address (Case.client_ref) for abuse limits."""
     user = actor if actor is not None and not isinstance(actor, str) else None
+    client = current_client.get()
+    if client is not None and actor == CITIZEN:
+        client = RequestClient(ip=None, user_agent="", request_id=client.request_id)
     return AuditEvent.objects.create(
         actor=user,
         actor_label=actor_label_for(actor),
@@ -40,4 +50,7 @@ def audit_log(
         old_value=old,
         new_value=new,
         reason=reason,
+        ip=client.ip if client else None,
+        user_agent=client.user_agent if client else "",
+        request_id=client.request_id if client else "",
     )

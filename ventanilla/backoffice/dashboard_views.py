@@ -3,6 +3,7 @@
 import csv
 
 from django import forms
+from django.core.validators import RegexValidator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -77,6 +78,32 @@ class AuditSearchForm(forms.Form):
         max_length=64,
         help_text=_("El número del archivo, de la evidencia u otro objeto."),
     )
+    ip = forms.GenericIPAddressField(
+        label=_("Dirección IP"),
+        required=False,
+        help_text=_("Una dirección exacta, IPv4 o IPv6, por ejemplo 203.0.113.7"),
+        error_messages={
+            "invalid": _(
+                "Escriba una sola dirección IP completa, como 203.0.113.7 o 2001:db8::1, "
+                "sin máscara de red ni puerto."
+            )
+        },
+    )
+    solicitud = forms.CharField(
+        label=_("Identificador de la solicitud"),
+        required=False,
+        max_length=32,
+        help_text=_("Los eventos de una misma solicitud al servidor (32 letras y cifras)."),
+        validators=[
+            RegexValidator(
+                r"^[0-9a-fA-F]{32}$",
+                _(
+                    "El identificador de la solicitud tiene 32 caracteres, cifras de 0 a 9 y "
+                    "letras de la a a la f: cópielo completo de otro resultado."
+                ),
+            )
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -116,6 +143,8 @@ class AuditSearchForm(forms.Form):
             "until": data["hasta"],
             "object_type": data["objeto"],
             "object_id": data["objeto_id"].strip(),
+            "ip": data["ip"] or "",
+            "request_id": data["solicitud"].strip().lower(),
         }
 
     def filters_for_log(self) -> dict:
@@ -163,6 +192,9 @@ CSV_COLUMNS = (
     ("object_id", _("Objeto")),
     ("changes", _("Valores (antes → después)")),
     ("reason", _("Motivo")),
+    ("ip", _("Dirección IP")),
+    ("user_agent", _("Navegador (User-Agent)")),
+    ("request_id", _("Solicitud")),
 )
 
 

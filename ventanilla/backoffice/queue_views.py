@@ -16,6 +16,7 @@ from ventanilla.cases import services
 from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.models import FLAGGING_RECOMMENDATIONS
 from ventanilla.cases.selectors import (
+    ALL_STATUSES,
     MINE,
     UNASSIGNED,
     QueueFilters,
@@ -75,6 +76,7 @@ def queue(request):
         "countries": country_choices()[1:],
         "analysts": list(users_with(Permission.TAKE_CASES)),
         "unassigned": UNASSIGNED,
+        "all_statuses": ALL_STATUSES,
         "mine": MINE,
         "at_risk_hours": at_risk_hours(),
         "filters_query": base,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth_views, queue_views, views
+from . import auth_views, calendar_views, queue_views, staff_views, views
 from .dashboard_views import audit, audit_export, dashboard
 
 app_name = "backoffice"
@@ -36,4 +36,28 @@ urlpatterns = [
     path("tablero/", dashboard, name="dashboard"),
     path("auditoria/", audit, name="audit"),
     path("auditoria/exportar/", audit_export, name="audit_export"),
+    # The administrators' and supervisors' pages (landing, staff accounts, calendar).
+    path("inicio/", staff_views.home, name="home"),
+    path("personal/", staff_views.staff_list, name="staff"),
+    path("personal/nueva/", staff_views.staff_new, name="staff_new"),
+    path("personal/<int:user_id>/", staff_views.staff_detail, name="staff_detail"),
+    path("personal/<int:user_id>/activa/", staff_views.staff_active, name="staff_active"),
+    path(
+        "personal/<int:user_id>/segundo-factor/",
+        staff_views.staff_second_factor,
+        name="staff_second_factor",
+    ),
+    path(
+        "personal/<int:user_id>/enlace/",
+        staff_views.staff_activation_resend,
+        name="staff_activation_resend",
+    ),
+    path("activar/<uidb64>/<token>/", staff_views.ActivationView.as_view(), name="activate"),
+    path("calendario/", calendar_views.calendar, name="calendar"),
+    path("calendario/<int:holiday_id>/", calendar_views.holiday_edit, name="holiday_edit"),
+    path(
+        "calendario/<int:holiday_id>/quitar/",
+        calendar_views.holiday_remove,
+        name="holiday_remove",
+    ),
 ]

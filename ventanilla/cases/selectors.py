@@ -50,7 +50,8 @@ def case_for_staff(user, number: str) -> Case | None:
 class QueueFilters:
     """What the queue page asks for, parsed from its query string.
 
-    status: one status ("" = every open case); country: ISO code of residence;
+    status: one status, "" (every open case) or ALL_STATUSES (open and closed);
+    country: ISO code of residence;
     assignee: a user id, "sin" (unassigned) or "yo" (the viewer); at_risk: the review
     clock runs and is due within STAFF_AT_RISK_HOURS, or overdue; flagged: a flag from
     submission or a recommendation of the checks that asks for a closer look; query:
@@ -69,7 +70,7 @@ class QueueFilters:
         status = params.get("estado", "")
         assignee = (params.get("analista") or "").strip()
         return cls(
-            status=status if status in CaseStatus.values else "",
+            status=status if status in CaseStatus.values or status == ALL_STATUSES else "",
             country=(params.get("pais") or "").strip().upper()[:2],
             assignee=assignee if assignee in (UNASSIGNED, MINE) or assignee.isdigit() else "",
             at_risk=params.get("riesgo") in ("1", "si", "on"),
@@ -80,6 +81,7 @@ class QueueFilters:
 
 UNASSIGNED = "sin"
 MINE = "yo"
+ALL_STATUSES = "todos"
 QUEUE_PAGE_SIZE = 50
 QUEUE_ORDER = (F("review_due_at").asc(nulls_last=True), "submitted_at", "id")
 # The same order, written so that PostgreSQL cannot walk the deadline index: a name
@@ -107,11 +109,19 @@ def at_risk_hours() -> int:
 MIN_NAME_WORD = 3
 
 
+def _compact(query: str) -> str:
+    return re.sub(r"[\s.\-_\u2010-\u2015]", "", query).upper()
+
+
+def _is_identifier(query: str) -> bool:
+    """Anything with a digit is a case number or an ID number; words without are a name."""
+    return any(ch.isdigit() for ch in query)
+
+
 def _search(cases: QuerySet[Case], query: str) -> QuerySet[Case]:
-    # Anything with a digit is a case number or an ID number (exact: both are indexed);
-    # words without digits are a name.
-    compact = re.sub(r"[\s.\-_\u2010-\u2015]", "", query).upper()
-    if any(ch.isdigit() for ch in compact):
+    # Case and ID numbers are exact (both indexed); words without digits are a name.
+    compact = _compact(query)
+    if _is_identifier(compact):
         match = Q(id_number=compact)
         number = _CASE_NUMBER_COMPACT.fullmatch(compact)
         if number:
@@ -140,14 +150,18 @@ def case_queue(
     """Open cases, the nearest review deadline first (paused and reviewed cases after).
 
     `status` picks one status (closed ones too); `filters` are the queue page's filters
-    (`user` is the viewer, for "yo"). A search looks at every case, open or closed, since
-    staff look a number up to answer a citizen.
+    (`user` is the viewer, for "yo"). A case or ID number is looked up among every case,
+    open or closed, since staff look a number up to answer a citizen. Names are searched
+    within the chosen status: the open cases unless the analyst asks for "todos" (a common
+    surname matches tens of thousands of closed cases of past years).
     """
     filters = filters or QueueFilters(status=status or "")
     now = now or timezone.now()
-    if filters.status:
+    if filters.status == ALL_STATUSES:
+        cases = Case.objects.all()
+    elif filters.status:
         cases = Case.objects.filter(status=filters.status)
-    elif filters.query:
+    elif filters.query and _is_identifier(filters.query):
         cases = Case.objects.all()
     else:
         cases = Case.objects.filter(status__in=OPEN_STATUSES)

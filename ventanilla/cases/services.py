@@ -615,3 +615,62 @@ def case_checks_outcome_record(*, case_id: int, recommendation: str) -> None:
     "flagged by checks" filter reads it (Case.flagged is computed by the database).
     The checks pipeline calls this in the transaction that saves the run."""
     Case.objects.filter(pk=case_id).update(checks_recommendation=recommendation)
+
+
+@transaction.atomic
+def case_deadlines_holiday_added(*, day: dt.date, actor=None) -> int:
+    """`day`, a weekday, has just become a non-working day (a holiday added by hand, or
+    one no longer marked as worked): every case whose review clock runs across it gets
+    one more working day, since its deadline had counted `day` as working.
+
+    A case is moved when its clock runs (submitted or in review), its deadline falls on
+    or after `day`, and its clock started (submission, or the citizen's last correction)
+    before `day`: a term counts from the working day after its start, so a clock started
+    on `day` never counted it. The new deadline is the end of the next working day after
+    the old one, on the calendar as it now is. Cases waiting for a correction keep their
+    working days left and need nothing. Each move is an audit event on the case.
+    Returns how many cases were moved."""
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from ventanilla.workdays.selectors import ECUADOR
+
+    from .constants import REVIEW_CLOCK_STATUSES
+
+    if day.weekday() >= 5:  # weekends never count, with or without a holiday
+        return 0
+    day_starts = dt.datetime.combine(day, dt.time.min, tzinfo=ECUADOR)
+    last_correction = (
+        CorrectionRequest.objects.filter(case=OuterRef("pk"), answered_at__isnull=False)
+        .order_by("-answered_at")
+        .values("answered_at")[:1]
+    )
+    cases = list(
+        Case.objects.select_for_update()
+        .filter(
+            status__in=[s.value for s in REVIEW_CLOCK_STATUSES],
+            review_due_at__isnull=False,
+            review_due_at__gte=day_starts,
+        )
+        .annotate(clock_started_at=Coalesce(Subquery(last_correction), "submitted_at"))
+        .filter(clock_started_at__lt=day_starts)
+        .order_by("pk")
+    )
+    # One calendar walk per distinct deadline, not per case.
+    moved_to: dict[dt.datetime, dt.datetime] = {}
+    for case in cases:
+        old = case.review_due_at
+        if old not in moved_to:
+            moved_to[old] = working_day_deadline(old, 1)
+        case.review_due_at = moved_to[old]
+        audit_log(
+            action="case.deadline_moved",
+            actor=actor,
+            case=case,
+            obj=case,
+            old={"review_due_at": old.astimezone(ECUADOR).isoformat()},
+            new={"review_due_at": case.review_due_at.astimezone(ECUADOR).isoformat()},
+            reason=f"Día no laborable añadido al calendario: {day.isoformat()}",
+        )
+    Case.objects.bulk_update(cases, ["review_due_at"], batch_size=500)
+    return len(cases)

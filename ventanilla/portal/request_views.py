@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from ventanilla.audit.client import client_ip
+from ventanilla.audit.services import CITIZEN, audit_log
 from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.statement import statement_for
 from ventanilla.documents.constants import DocumentKind
@@ -157,9 +159,7 @@ def request_review(request):
     problems = {}
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.draft_submit(
-                draft=draft, client_address=request.META.get("REMOTE_ADDR")
-            )
+            case = services.draft_submit(draft=draft, client_address=client_ip(request))
         except services.DraftIncomplete as exc:
             problems = exc.errors
         else:
@@ -230,13 +230,20 @@ def request_resume(request, token: str):
 @never_cache
 @require_GET
 def request_file(request, kind: str):
-    """A kept file, to this browser only, for the person to see what will be sent."""
+    """A kept file, to this browser only, for the person to see what will be sent. Every
+    view is audited, like staff views of the case's files."""
     draft = _draft(request)
     if draft is None or kind not in DocumentKind.values:
         raise Http404
     draft_file = draft.files.filter(kind=kind).first()
     if draft_file is None:
         raise Http404
+    audit_log(
+        action="draft_file.viewed",
+        actor=CITIZEN,
+        obj=draft_file,
+        new={"kind": draft_file.kind, "draft": draft.pk, "sha256": draft_file.sha256},
+    )
     response = FileResponse(
         draft_file.file.open("rb"), content_type=draft_file.content_type, as_attachment=False
     )
@@ -256,7 +263,14 @@ def request_form_download(request):
     if _missing_answer_steps(draft):
         return redirect("portal:request_step", "solicitud")
     values = _cleaned_answers(draft)
-    response = HttpResponse(request_form_pdf(values), content_type="application/pdf")
+    pdf = request_form_pdf(values)
+    audit_log(
+        action="request_form.downloaded",
+        actor=CITIZEN,
+        obj=draft,
+        new={"kind": DocumentKind.REQUEST_FORM.value, "draft": draft.pk},
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="solicitud-actualizacion-datos.pdf"'
     response["Cache-Control"] = "no-store, private"
     return response

@@ -27,7 +27,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ventanilla.staff.admin_config.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # user.is_verified(): the session passed the second factor (ventanilla/staff).
     "django_otp.middleware.OTPMiddleware",
+    # Every audit event written during the request records its address, browser and id.
+    "ventanilla.audit.middleware.AuditClientMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "ventanilla.staff.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -225,7 +227,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "backoffice:login"
-LOGIN_REDIRECT_URL = "backoffice:queue"
+# Without a `next`, sign-in ends on the landing page, which sends each role to a page it
+# can use (an administrator has no queue).
+LOGIN_REDIRECT_URL = "backoffice:home"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -260,6 +264,16 @@ AXES_LOCKOUT_CALLABLE = "ventanilla.staff.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = False
 # The lock ends when the page says it does, even if someone keeps trying.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client's address (audit trail and lock-outs; ventanilla/audit/client.py): the number
+# of reverse proxies in front of the application, each appending to X-Forwarded-For. 0
+# (the default) uses the connection's address and ignores the header, which a client can
+# write. Set it to exactly the number of proxies: one more lets a client choose its address.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXIES must be 0 or the number of proxies in front, not {TRUSTED_PROXIES}."
+    )
+AXES_CLIENT_IP_CALLABLE = "ventanilla.audit.client.client_ip"
 OTP_TOTP_ISSUER = "IESS Ventanilla"
 STAFF_IDLE_TIMEOUT_SECONDS = _positive(
     "STAFF_IDLE_TIMEOUT_SECONDS", env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)

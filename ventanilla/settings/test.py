@@ -1,10 +1,15 @@
 """Tests: the same settings as production, with throwaway secrets and folders."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-ventanilla-key")
-os.environ.setdefault("PRIVATE_STORAGE_DIR", tempfile.mkdtemp(prefix="ventanilla-test-files-"))
+if "PRIVATE_STORAGE_DIR" not in os.environ:
+    # The process that makes the folder removes it; the workers it starts inherit it.
+    os.environ["PRIVATE_STORAGE_DIR"] = tempfile.mkdtemp(prefix="ventanilla-test-files-")
+    atexit.register(shutil.rmtree, os.environ["PRIVATE_STORAGE_DIR"], ignore_errors=True)
 
 from .base import *  # noqa: E402,F403
 

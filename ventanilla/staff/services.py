@@ -16,23 +16,31 @@ import secrets
 import django_otp
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from ventanilla.audit.client import client_ip, user_agent
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.services import client_ref_for
+from ventanilla.notifications.services import email_queue
 
 from .models import ApiToken
-from .roles import is_staff_member
+from .roles import Role, is_staff_member
 from .selectors import lockout_ends_at, totp_device_confirmed
 
 # When the session last saw a request (seconds since the epoch); see middleware.py.
@@ -114,10 +122,11 @@ def staff_user_ensure(
 
 
 def _client(request) -> dict:
-    return {
-        "client_ref": client_ref_for(get_client_ip_address(request)),
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:255],
-    }
+    """The address's pseudonym and the browser, kept in the event's values as before the
+    audit trail had columns for them (readers of older events, and SIGN_IN.md, expect
+    them). The columns (ip, user_agent, request_id) are filled by audit_log itself, from
+    the same address (ventanilla/audit/client.py)."""
+    return {"client_ref": client_ref_for(client_ip(request)), "user_agent": user_agent(request)}
 
 
 def _sign_in_audit(request, *, action: str, actor, username: str, **details) -> None:
@@ -336,3 +345,204 @@ def demo_totp_device_ensure(user, secret: str) -> TOTPDevice:
         device.key, device.confirmed, device.last_t, device.drift = key, True, -1, 0
         device.save()
     return device
+
+
+# --- accounts (the administrators' page, /gestion/personal/) -----------------------------
+# Accounts are created without a password: the person sets it through a single-use link
+# (Django's password-reset token, void once the password changes), then enrols an
+# authenticator app at the first sign-in. Every change is an audit event with old and new
+# values.
+
+
+def staff_roles_of(user) -> list[str]:
+    """The user's Ventanilla roles, sorted (read afresh, not from the request's cache)."""
+    return sorted(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+
+
+def _roles_clean(roles) -> list[str]:
+    roles = sorted(set(roles or []))
+    unknown = [r for r in roles if r not in Role.values]
+    if unknown:
+        raise ValidationError({"roles": f"Rol desconocido: {', '.join(unknown)}."})
+    if not roles:
+        raise ValidationError(
+            {
+                "roles": "Marque al menos un rol. Para quitarle todo acceso a una persona, "
+                "desactive su cuenta."
+            }
+        )
+    return roles
+
+
+def _roles_apply(user, roles: list[str]) -> None:
+    """Give exactly `roles` among Ventanilla's roles; other groups are left alone."""
+    user.groups.remove(*Group.objects.filter(name__in=Role.values).exclude(name__in=roles))
+    user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
+    # roles.user_roles caches per user object.
+    user.__dict__.pop("_ventanilla_roles", None)
+
+
+def _account_values(user) -> dict:
+    return {
+        "username": user.get_username(),
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "email": user.email,
+        "is_active": user.is_active,
+        "roles": staff_roles_of(user),
+    }
+
+
+def staff_activation_link(user) -> str:
+    """A single-use address where `user` sets their password: valid for
+    PASSWORD_RESET_TIMEOUT, and void once the password is set."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return f"{settings.SITE_URL}{reverse('backoffice:activate', args=[uid, token])}"
+
+
+def _activation_email_queue(user, *, actor) -> None:
+    link = staff_activation_link(user)
+    email_queue(
+        template="staff_activation",
+        to=user.email,
+        context={
+            "recipient": user,
+            "link": link,
+            "sign_in_url": f"{settings.SITE_URL}{reverse('backoffice:login')}",
+            "valid_days": max(settings.PASSWORD_RESET_TIMEOUT // 86400, 1),
+            "invited_by": actor.get_full_name() or actor.get_username() if actor else "",
+        },
+        # The token changes with every second, so a new link is a new message.
+        dedupe_key=f"staff_activation:{user.pk}:{link.rstrip('/').rsplit('/', 1)[-1]}",
+    )
+    audit_log(
+        action="staff.activation_sent",
+        actor=actor,
+        obj=user,
+        new={"username": user.get_username(), "email": user.email},
+    )
+
+
+@transaction.atomic
+def staff_account_create(
+    *, actor, username: str, first_name: str, last_name: str, email: str, roles: list[str]
+):
+    """An administrator opens an account for a colleague: no password yet; an email with a
+    single-use link to set it goes to `email`. Refuses (ValidationError, by field) a
+    username or an email already in use, or no role."""
+    user_model = get_user_model()
+    username = (username or "").strip()
+    email = user_model.objects.normalize_email((email or "").strip())
+    roles = _roles_clean(roles)
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            {"username": f"Ya existe una cuenta con el usuario «{username}»: elija otro."}
+        )
+    if not email:
+        raise ValidationError({"email": "Escriba el correo: allí llega el enlace de activación."})
+    if user_model.objects.filter(email__iexact=email).exists():
+        raise ValidationError(
+            {"email": f"El correo {email} ya es de otra cuenta: cada persona usa el suyo."}
+        )
+    user = user_model(
+        username=username,
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
+        email=email,
+        is_staff=False,  # the Django admin is not the back-office
+    )
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    _roles_apply(user, roles)
+    audit_log(action="staff.account_created", actor=actor, obj=user, new=_account_values(user))
+    _activation_email_queue(user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def staff_activation_resend(*, actor, user):
+    """A new activation link for an account whose owner has not set a password yet (the
+    first link expired or was lost). Refused once the password is set, or if the account
+    is deactivated."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.has_usable_password():
+        raise ValidationError(
+            f"{user.get_username()} ya creó su contraseña; el enlace de activación sirve "
+            "solo una vez."
+        )
+    if not user.is_active:
+        raise ValidationError(
+            f"La cuenta de {user.get_username()} está desactivada: reactívela antes de "
+            "enviar el enlace."
+        )
+    if not user.email:
+        raise ValidationError(f"{user.get_username()} no tiene correo: no hay adónde enviarlo.")
+    _activation_email_queue(user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def staff_password_set(*, user, password: str):
+    """The person set their password through the activation link (the form checked it
+    against the password rules). The link is void from now on."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    had_password = user.has_usable_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_log(
+        action="staff.password_set",
+        actor=user,
+        obj=user,
+        new={"username": user.get_username(), "first_time": not had_password},
+    )
+    return user
+
+
+@transaction.atomic
+def staff_roles_set(*, actor, user, roles: list[str]):
+    """Change the roles of an account (at least one). An administrator cannot take away
+    their own administrator role: another administrator must."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    roles = _roles_clean(roles)
+    old = staff_roles_of(user)
+    if user.pk == actor.pk and Role.ADMINISTRATOR in old and Role.ADMINISTRATOR not in roles:
+        raise ValidationError(
+            {
+                "roles": "No puede quitarse a sí mismo el rol de administrador: pídaselo a "
+                "otro administrador, para que siempre quede alguien que administre las cuentas."
+            }
+        )
+    if roles != old:
+        _roles_apply(user, roles)
+        audit_log(
+            action="staff.roles_changed",
+            actor=actor,
+            obj=user,
+            old={"username": user.get_username(), "roles": old},
+            new={"username": user.get_username(), "roles": roles},
+        )
+    return user
+
+
+@transaction.atomic
+def staff_active_set(*, actor, user, active: bool):
+    """Deactivate an account (it can no longer sign in, its open sessions and API tokens
+    stop working) or reactivate it. An administrator cannot deactivate themself."""
+    user = get_user_model().objects.select_for_update().get(pk=user.pk)
+    if user.pk == actor.pk and not active:
+        raise ValidationError(
+            "No puede desactivar su propia cuenta: pídaselo a otro administrador."
+        )
+    if user.is_active != active:
+        user.is_active = active
+        user.save(update_fields=["is_active"])
+        audit_log(
+            action="staff.reactivated" if active else "staff.deactivated",
+            actor=actor,
+            obj=user,
+            old={"username": user.get_username(), "is_active": not active},
+            new={"username": user.get_username(), "is_active": active},
+        )
+    return user

@@ -147,7 +147,8 @@ def test_the_export_is_a_csv_of_the_filtered_events_and_is_audited(client, case,
     assert header[:4] == ["Fecha y hora (Ecuador)", "Usuario", "Origen", "Acción"]
     assert [row[3] for row in rows] == ["case.viewed"]
     assert rows[0][1] == analyst.username and rows[0][5] == case.number
-    assert rows[0][-1] == "'=HYPERLINK(1)"  # a spreadsheet will not run it
+    assert rows[0][header.index("Motivo")] == "'=HYPERLINK(1)"  # a spreadsheet will not run it
+    assert header[-3:] == ["Dirección IP", "Navegador (User-Agent)", "Solicitud"]
     exported = AuditEvent.objects.get(action="audit.exported")
     assert exported.actor == auditor
     assert exported.new_value == {"filters": {"action": "case.viewed", "case_number": case.number}}

@@ -318,9 +318,24 @@ def test_search_by_name_every_word_ignoring_accents_and_case(client, analyst):
     assert _numbers(client, "?q=nunez") == [jose.number]
     assert _numbers(client, "?q=Núñez José") == [jose.number]
     assert _numbers(client, "?q=jose lopez") == []
-    # Closed cases are found too, after those whose clock runs.
-    assert _numbers(client, "?q=guaman") == [jose.number, andrea.number]
-    assert _numbers(client, "?q=andrea guaman loor") == [andrea.number]
+    # A name is looked for among the open cases, unless closed ones are asked for too:
+    # then they come after those whose clock runs.
+    assert _numbers(client, "?q=guaman") == [jose.number]
+    assert _numbers(client, "?q=andrea guaman loor") == []
+    assert _numbers(client, "?q=guaman&estado=todos") == [jose.number, andrea.number]
+    assert _numbers(client, "?q=andrea guaman loor&estado=expired") == [andrea.number]
+
+
+def test_short_particles_of_a_name_are_left_out_while_a_longer_word_remains(client, analyst):
+    lourdes = queue_case(first_names="María de Lourdes", last_names="Cedeño Vera")
+    queue_case(first_names="Lourdes", last_names="Dávila Soto")
+    queue_case(first_names="María", last_names="Delgado Ruiz")
+    staff_login(client, analyst)
+
+    assert _numbers(client, "?q=maria de lourdes") == [lourdes.number]
+    assert _numbers(client, "?q=María  DE la Lourdes") == [lourdes.number]
+    # Only short words: they are all that was typed, so they are looked for.
+    assert set(_numbers(client, "?q=de")) >= {lourdes.number}
 
 
 # Pages and queries.

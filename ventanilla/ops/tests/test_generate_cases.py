@@ -9,7 +9,7 @@ from stdnum.ec import ci
 from ventanilla.cases.constants import FINAL_STATUSES, REVIEW_CLOCK_STATUSES, CaseStatus
 from ventanilla.cases.models import Case
 from ventanilla.cases.numbers import CASE_NUMBER_RE, case_number_is_valid
-from ventanilla.cases.selectors import QueueFilters, case_queue
+from ventanilla.cases.selectors import ALL_STATUSES, QueueFilters, case_queue
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 from ventanilla.workdays.models import Holiday
 from ventanilla.workdays.selectors import ECUADOR, working_day_deadline
@@ -81,7 +81,7 @@ def test_the_queue_filters_and_search_work_on_generated_cases(generated):
     assert set(case_queue().values_list("status", flat=True)) == open_statuses
     case = generated[57]
     first, last = case.first_names.split()[0], case.last_names.split()[0]
-    found = case_queue(filters=QueueFilters(query=f"{first} {last}"))
+    found = case_queue(filters=QueueFilters(query=f"{first} {last}", status=ALL_STATUSES))
     assert case in found
     assert list(case_queue(filters=QueueFilters(query=case.number))) == [case]
 

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 LOGIN = "/gestion/ingresar/"
 CODE = "/gestion/ingresar/codigo/"
 QUEUE = "/gestion/"
+HOME = "/gestion/inicio/"  # where sign-in ends without a `next`
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +83,7 @@ def test_the_lock_ends_after_the_cool_off(client, analyst):
 
     response = _password(client, analyst)
     assert response.status_code == 302
-    assert client.post(CODE, {"code": totp_code(device)})["Location"] == QUEUE
+    assert client.post(CODE, {"code": totp_code(device)})["Location"] == HOME
     assert client.get(QUEUE).status_code == 200
 
 
@@ -105,7 +106,7 @@ def test_five_wrong_codes_lock_the_account_and_sign_the_session_out(client, anal
 
     _expire_the_lock()
     assert _password(client, analyst).status_code == 302
-    assert client.post(CODE, {"code": totp_code(device)})["Location"] == QUEUE
+    assert client.post(CODE, {"code": totp_code(device)})["Location"] == HOME
 
 
 def test_wrong_passwords_and_wrong_codes_count_together(client, analyst):
@@ -125,7 +126,7 @@ def test_a_complete_sign_in_clears_the_count(client, analyst):
     for _ in range(4):
         _password(client, analyst, "clave-equivocada-1")
     _password(client, analyst)
-    assert client.post(CODE, {"code": totp_code(device)})["Location"] == QUEUE
+    assert client.post(CODE, {"code": totp_code(device)})["Location"] == HOME
     assert not AccessAttempt.objects.exists()
     client.logout()
 

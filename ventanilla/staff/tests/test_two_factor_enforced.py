@@ -14,7 +14,9 @@ from ventanilla.testing.staff import staff_login, totp_device_for
 
 pytestmark = pytest.mark.django_db
 
-SIGN_IN_PAGES = {"login", "logout", "two_factor", "two_factor_enrol"}
+# The way in: open before the second factor. "activate" is a newcomer's single-use link to
+# choose a first password (its own tests are in backoffice/tests/test_staff_pages.py).
+SIGN_IN_PAGES = {"login", "logout", "two_factor", "two_factor_enrol", "activate"}
 SAMPLE = {
     converters.IntConverter: 1,
     converters.StringConverter: "VV-2026-000001-X",
