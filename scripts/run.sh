@@ -116,6 +116,7 @@ cat <<BANNER
    Staff logins (demo; load_demo printed them above too):
                  analista   / $DEMO_PASSWORD   (analyst)
                  supervisor / $DEMO_PASSWORD   (supervisor)
+                 auditor, administrador: the same password (auditor; staff accounts and calendar)
                  then the 6-digit code of the DEMO authenticator key
                  IESS VENT ANIL LADE MOIE SSVE NTAN ILLA (add it to an app, or:
                  oathtool --totp -b IESSVENTANILLADEMOIESSVENTANILLA)

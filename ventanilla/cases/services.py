@@ -10,6 +10,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -20,10 +22,10 @@ from ventanilla.documents.services import document_save, files_removed_on_failur
 from ventanilla.notifications.services import email_queue
 from ventanilla.registry.selectors import insured_find
 from ventanilla.registry.services import contact_data_apply
-from ventanilla.workdays.selectors import working_day_deadline, working_days_left
+from ventanilla.workdays.selectors import ECUADOR, working_day_deadline, working_days_left
 
 from . import statemachine
-from .constants import FINAL_STATUSES, CaseStatus, ReviewReason
+from .constants import FINAL_STATUSES, REVIEW_CLOCK_STATUSES, CaseStatus, ReviewReason
 from .models import OPEN_STATUSES, Case, CaseNumberSequence, CaseTransition, CorrectionRequest
 from .numbers import case_number_format
 from .selectors import QUEUE_ORDER
@@ -630,13 +632,6 @@ def case_deadlines_holiday_added(*, day: dt.date, actor=None) -> int:
     the old one, on the calendar as it now is. Cases waiting for a correction keep their
     working days left and need nothing. Each move is an audit event on the case.
     Returns how many cases were moved."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
-    from ventanilla.workdays.selectors import ECUADOR
-
-    from .constants import REVIEW_CLOCK_STATUSES
-
     if day.weekday() >= 5:  # weekends never count, with or without a holiday
         return 0
     day_starts = dt.datetime.combine(day, dt.time.min, tzinfo=ECUADOR)

@@ -6,11 +6,13 @@ is open. The test only reads the database between page actions, from the same
 single thread, which is what DJANGO_ALLOW_ASYNC_UNSAFE permits.
 """
 
+import asyncio
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -36,16 +38,30 @@ def _chromium_path() -> str:
 
 @pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the module (Debian's, not a Playwright download)."""
+    """One headless Chromium for the module (Debian's, not a Playwright download).
+
+    Playwright's sync API marks its event loop as running in this thread between calls.
+    Django's connection handler then takes the thread for async code and hands out a
+    second connection object, which lacks what `serialized_rollback` needs
+    (`_test_serialized_contents`): the database was then neither restored before a test
+    nor flushed properly after it, the flush re-created the content types with new ids
+    (on PostgreSQL), and the next test that restores the database failed on
+    django_content_type's UNIQUE (app_label, model). So the thread's own connection is
+    taken before the browser starts and put where the handler looks while the loop is
+    marked running: one connection, restored and flushed as serialized_rollback intends.
+    """
     from playwright.sync_api import sync_playwright
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    sync_connection = connections[DEFAULT_DB_ALIAS]
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=_chromium_path(), headless=True, args=CHROMIUM_ARGS
             )
+            assert asyncio._get_running_loop() is not None, "Playwright changed: see above"
+            connections[DEFAULT_DB_ALIAS] = sync_connection
             yield browser
             browser.close()
     finally:

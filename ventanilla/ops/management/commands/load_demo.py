@@ -24,6 +24,7 @@ STAFF = [
     ("analista", Role.ANALYST, "Ana"),
     ("supervisor", Role.SUPERVISOR, "Sofía"),
     ("auditor", Role.AUDITOR, "Aurelio"),
+    ("administrador", Role.ADMINISTRATOR, "Adela"),
 ]
 INSURED_TYPES = ["afiliado", "jubilado", "derechohabiente", "afiliado"]
 
