@@ -179,7 +179,7 @@ def _scenarios(analyst_id: int, sample) -> list[tuple[str, str, str]]:
         ("search case number", "supervisor", f"q={sample.number}"),
         ("search ID number", "supervisor", f"q={sample.id_number}"),
         ("search one name word", "supervisor", f"q={first_word}"),
-        ("search one name word, closed too", "supervisor", f"q={first_word}&estado=todos"),
+        ("search a name, all cases", "supervisor", f"q={first_word}&estado=todos"),
         ("search two words, accents", "supervisor", f"q={two_words}"),
         # "María de Lourdes": a word under 3 letters has no trigram, so no index helps.
         ("search a 2-letter word", "supervisor", "q=de"),

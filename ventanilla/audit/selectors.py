@@ -46,6 +46,9 @@ ACTION_LABELS = {
     "staff.idle_timeout": _("Sesión cerrada por inactividad"),
     "staff.api_token_created": _("Creó una clave de acceso a la API"),
     "audit.exported": _("Exportó resultados de auditoría"),
+    "staff.passkey_added": _("Agregó una llave de acceso"),
+    "staff.passkey_removed": _("Quitó una llave de acceso"),
+    "staff.passkey_counter_went_back": _("Llave de acceso rechazada: posible copia"),
     "staff.account_created": _("Creó una cuenta del personal"),
     "staff.activation_sent": _("Envió el enlace para activar una cuenta"),
     "staff.password_set": _("Eligió la contraseña de su cuenta nueva"),
@@ -100,6 +103,7 @@ ACTION_GROUPS = {
         _("Ingresos, salidas y bloqueos del personal"),
         Q(action__startswith="staff.sign")
         | Q(action__startswith="staff.otp")
+        | Q(action__startswith="staff.passkey_")
         | Q(action__in=["staff.locked_out", "staff.idle_timeout"]),
     ),
     "administration": (

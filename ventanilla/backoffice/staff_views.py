@@ -6,8 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.models import Group
-from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN, redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,8 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ventanilla.audit.models import AuditEvent
 from ventanilla.cases.models import OPEN_STATUSES, Case
 from ventanilla.staff import services
-from ventanilla.staff.decorators import is_verified, second_factor_url, staff_required
-from ventanilla.staff.roles import Permission, Role, can, is_staff_member
+from ventanilla.staff.decorators import staff_required
+from ventanilla.staff.roles import Permission, Role, can
 
 from .forms import StaffAccountForm, StaffRolesForm
 
@@ -34,18 +34,14 @@ LANDING_PAGES = (
 )
 
 
+@staff_required(Permission.USE_BACKOFFICE)
 def home(request):
     """After sign-in and from the brand link: the first page this person can use (the
     queue for those who work cases, else staff accounts, the calendar, the audit)."""
-    user = request.user
-    if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if is_staff_member(user) and not is_verified(user):
-        return redirect_to_login(request.get_full_path(), second_factor_url(user))
     for permission, url_name in LANDING_PAGES:
-        if can(user, permission):
+        if can(request.user, permission):
             return redirect(url_name)
-    raise PermissionDenied
+    return redirect("backoffice:account")
 
 
 # --- staff accounts -----------------------------------------------------------------------

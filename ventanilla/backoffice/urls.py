@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import auth_views, calendar_views, queue_views, staff_views, views
+from . import account_views, auth_views, calendar_views, queue_views, staff_views, views
 from .dashboard_views import audit, audit_export, dashboard
 
 app_name = "backoffice"
@@ -12,6 +12,12 @@ urlpatterns = [
     path("ingresar/", auth_views.LoginView.as_view(), name="login"),
     path("ingresar/codigo/", auth_views.two_factor, name="two_factor"),
     path("ingresar/activar/", auth_views.two_factor_enrol, name="two_factor_enrol"),
+    path(
+        "ingresar/llave/opciones/",
+        auth_views.passkey_sign_in_options,
+        name="passkey_sign_in_options",
+    ),
+    path("ingresar/llave/verificar/", auth_views.passkey_sign_in_verify, name="passkey_sign_in"),
     path("salir/", auth_views.LogoutView.as_view(), name="logout"),
     path("tramites/<str:number>/", views.case_detail, name="case"),
     path("tramites/<str:number>/correccion/", views.request_correction, name="correction"),
@@ -59,5 +65,14 @@ urlpatterns = [
         "calendario/<int:holiday_id>/quitar/",
         calendar_views.holiday_remove,
         name="holiday_remove",
+    ),
+    # The person's own account: their passkeys (any verified staff member).
+    path("cuenta/", account_views.account, name="account"),
+    path("cuenta/llaves/opciones/", account_views.passkey_add_options, name="passkey_add_options"),
+    path("cuenta/llaves/", account_views.passkey_add, name="passkey_add"),
+    path(
+        "cuenta/llaves/<int:device_id>/quitar/",
+        account_views.passkey_delete,
+        name="passkey_remove",
     ),
 ]

@@ -7,6 +7,7 @@ silently wrong configuration.
 
 import datetime as dt
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -278,6 +279,19 @@ OTP_TOTP_ISSUER = "IESS Ventanilla"
 STAFF_IDLE_TIMEOUT_SECONDS = _positive(
     "STAFF_IDLE_TIMEOUT_SECONDS", env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
 )
+# Passkeys (WebAuthn) as a second factor (ventanilla/staff/SIGN_IN.md). The relying party is
+# the site's host name (browsers refuse an IP address: use http://localhost:8000 locally);
+# every origin must be that host or one of its subdomains.
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=urlsplit(SITE_URL).hostname or "localhost")
+WEBAUTHN_RP_NAME = env.str("WEBAUTHN_RP_NAME", default="IESS Ventanilla")
+WEBAUTHN_ORIGINS = [o.rstrip("/") for o in env.list("WEBAUTHN_ORIGINS", default=[SITE_URL])]
+for _origin in WEBAUTHN_ORIGINS:
+    _host = urlsplit(_origin).hostname or ""
+    if _host != WEBAUTHN_RP_ID and not _host.endswith(f".{WEBAUTHN_RP_ID}"):
+        raise ImproperlyConfigured(
+            f"WEBAUTHN_ORIGINS: {_origin!r} is not on WEBAUTHN_RP_ID {WEBAUTHN_RP_ID!r} "
+            "(nor a subdomain of it); browsers would refuse every passkey."
+        )
 
 LOGGING = {
     "version": 1,

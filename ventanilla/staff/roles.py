@@ -20,6 +20,8 @@ class Role(models.TextChoices):
 
 
 class Permission(models.TextChoices):
+    # Every role: the landing page and one's own account (passkeys).
+    USE_BACKOFFICE = "use_backoffice", "Entrar a la gestión y administrar su propia cuenta"
     VIEW_CASES = "view_cases", "Ver la cola y los trámites"
     VIEW_DOCUMENTS = "view_documents", "Ver los archivos de un trámite"
     DECIDE = "decide", "Pedir corrección, rechazar, convocar y registrar la videollamada"
@@ -36,6 +38,7 @@ GRANTS: dict[str, frozenset[str]] = {
     # Analysts work the cases they take or are given.
     Role.ANALYST: frozenset(
         {
+            Permission.USE_BACKOFFICE,
             Permission.VIEW_CASES,
             Permission.VIEW_DOCUMENTS,
             Permission.DECIDE,
@@ -47,6 +50,7 @@ GRANTS: dict[str, frozenset[str]] = {
     # not take cases from the queue themselves (random allocation is among analysts).
     Role.SUPERVISOR: frozenset(
         {
+            Permission.USE_BACKOFFICE,
             Permission.VIEW_CASES,
             Permission.VIEW_DOCUMENTS,
             Permission.DECIDE,
@@ -60,6 +64,7 @@ GRANTS: dict[str, frozenset[str]] = {
     # Auditors read everything and change nothing.
     Role.AUDITOR: frozenset(
         {
+            Permission.USE_BACKOFFICE,
             Permission.VIEW_CASES,
             Permission.VIEW_DOCUMENTS,
             Permission.VIEW_REGISTRY,
@@ -70,7 +75,12 @@ GRANTS: dict[str, frozenset[str]] = {
     # Administrators look after accounts and the calendar, not after cases: no personal
     # data of the insured, no assignment (that is the supervisor's operational call).
     Role.ADMINISTRATOR: frozenset(
-        {Permission.MANAGE_STAFF, Permission.EDIT_CALENDAR, Permission.VIEW_AUDIT}
+        {
+            Permission.USE_BACKOFFICE,
+            Permission.MANAGE_STAFF,
+            Permission.EDIT_CALENDAR,
+            Permission.VIEW_AUDIT,
+        }
     ),
 }
 

@@ -27,19 +27,41 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from webauthn import (
+    base64url_to_bytes,
+    generate_authentication_options,
+    generate_registration_options,
+    options_to_json,
+    verify_authentication_response,
+    verify_registration_response,
+)
+from webauthn.helpers import (
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+    parse_registration_credential_json,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
 
 from ventanilla.audit.client import client_ip, user_agent
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.services import client_ref_for
 from ventanilla.notifications.services import email_queue
 
-from .models import ApiToken
+from .models import ApiToken, PasskeyDevice
 from .roles import Role, is_staff_member
 from .selectors import lockout_ends_at, totp_device_confirmed
 
@@ -319,10 +341,10 @@ def staff_sign_out(*, request, idle: bool = False) -> None:
 
 @transaction.atomic
 def staff_second_factor_reset(*, user, actor=None) -> int:
-    """Remove a user's authenticator app and backup codes (a lost phone): the next sign-in
-    asks them to enrol again, and their API tokens stop working until they do."""
+    """Remove a user's authenticator app, backup codes and passkeys (a lost phone): the next
+    sign-in asks them to enrol again, and their API tokens stop working until they do."""
     removed = 0
-    for model in (TOTPDevice, StaticDevice):
+    for model in (TOTPDevice, StaticDevice, PasskeyDevice):
         count, _ = model.objects.filter(user=user).delete()
         removed += count
     audit_log(
@@ -546,3 +568,337 @@ def staff_active_set(*, actor, user, active: bool):
             new={"username": user.get_username(), "is_active": active},
         )
     return user
+
+
+# --- passkeys (WebAuthn) -----------------------------------------------------------------
+# A passkey is a second factor like the authenticator app: the password first, then the
+# browser signs a single-use challenge with the key kept on the person's device, and
+# py_webauthn checks the signature against the public key stored at registration. The
+# challenge lives in the session for PASSKEY_CHALLENGE_SECONDS and is taken out (used up)
+# by the first answer, right or wrong. A failed passkey counts toward the lock-out like a
+# wrong code. The authenticator app stays: it is the fallback for a lost device.
+
+PASSKEY_CHALLENGE_SECONDS = 180
+PASSKEY_REGISTRATION_SESSION_KEY = "staff_passkey_registration"
+PASSKEY_SIGN_IN_SESSION_KEY = "staff_passkey_sign_in"
+PASSKEY_NAME_MAX_LENGTH = 64
+
+
+class PasskeyRefused(SecondFactorRefused):
+    """A passkey ceremony was refused; the message says why and what to do, in Spanish."""
+
+
+def passkeys_of(user):
+    """The user's passkeys, oldest first (none for an anonymous user). A read, kept here
+    beside the passkey use cases."""
+    if not user or not user.is_authenticated:
+        return PasskeyDevice.objects.none()
+    return PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+
+
+def _user_verified(user) -> bool:
+    check = getattr(user, "is_verified", None)
+    return bool(user.is_authenticated and check and check())
+
+
+def _challenge_keep(request, key: str, challenge: bytes) -> None:
+    request.session[key] = {
+        "challenge": bytes_to_base64url(challenge),
+        "user": request.user.pk,
+        "expires": timezone.now().timestamp() + PASSKEY_CHALLENGE_SECONDS,
+    }
+
+
+def _challenge_take(request, key: str) -> bytes:
+    """The challenge given to this session's user, taken out of the session: it answers
+    one ceremony only. Refused if missing, used, expired or given to another user."""
+    kept = request.session.pop(key, None)
+    if (
+        not isinstance(kept, dict)
+        or kept.get("user") != request.user.pk
+        or kept.get("expires", 0) < timezone.now().timestamp()
+    ):
+        raise PasskeyRefused(
+            _(
+                "La solicitud de la llave de acceso venció o ya se usó. Presione el botón "
+                "de nuevo para empezar otra."
+            )
+        )
+    return base64url_to_bytes(kept["challenge"])
+
+
+def _user_handle(user) -> bytes:
+    # An opaque, stable handle for the authenticator, not the username or the database id.
+    return salted_hmac(
+        "ventanilla.staff.passkey.user_handle", str(user.pk), algorithm="sha256"
+    ).digest()
+
+
+def _descriptors(devices) -> list:
+    descriptors = []
+    for device in devices:
+        transports = []
+        for value in device.transports or []:
+            try:
+                transports.append(AuthenticatorTransport(value))
+            except ValueError:
+                continue
+        descriptors.append(
+            PublicKeyCredentialDescriptor(id=bytes(device.credential_id), transports=transports)
+        )
+    return descriptors
+
+
+def passkey_name_clean(name: str) -> str:
+    """The name the person gives the passkey, trimmed; refused if empty or too long."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise PasskeyRefused(
+            _("Escriba un nombre para la llave, por ejemplo «Llave del portátil».")
+        )
+    if len(name) > PASSKEY_NAME_MAX_LENGTH:
+        raise PasskeyRefused(
+            _("El nombre de la llave admite hasta %(limit)d caracteres: acórtelo.")
+            % {"limit": PASSKEY_NAME_MAX_LENGTH}
+        )
+    return name
+
+
+def _refuse_unless_verified_staff(user) -> None:
+    if not (_user_verified(user) and is_staff_member(user)):
+        raise PasskeyRefused(
+            _(
+                "Para agregar una llave de acceso, ingrese primero con su contraseña y el "
+                "código de su aplicación de autenticación."
+            )
+        )
+
+
+def passkey_registration_options(*, request) -> str:
+    """The options (JSON) for ``navigator.credentials.create()``: a new passkey for the
+    signed-in, verified staff member. Their passkeys are excluded (the same device twice
+    would be refused by the browser), user verification (PIN, fingerprint) is required.
+    The challenge is kept in the session for one answer."""
+    user = request.user
+    _refuse_unless_verified_staff(user)
+    options = generate_registration_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        rp_name=settings.WEBAUTHN_RP_NAME,
+        user_id=_user_handle(user),
+        user_name=user.get_username(),
+        user_display_name=user.get_full_name() or user.get_username(),
+        timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.PREFERRED,
+            user_verification=UserVerificationRequirement.REQUIRED,
+        ),
+        exclude_credentials=_descriptors(PasskeyDevice.objects.filter(user=user)),
+    )
+    _challenge_keep(request, PASSKEY_REGISTRATION_SESSION_KEY, options.challenge)
+    return options_to_json(options)
+
+
+def passkey_register(*, request, credential_json, name: str):
+    """Check the browser's answer to the registration options and keep the new passkey
+    (its public key, counter, transports and model) under the name the person chose.
+    Audited as ``staff.passkey_added``. Raises PasskeyRefused with the reason."""
+    user = request.user
+    _refuse_unless_verified_staff(user)
+    name = passkey_name_clean(name)
+    challenge = _challenge_take(request, PASSKEY_REGISTRATION_SESSION_KEY)
+    try:
+        credential = parse_registration_credential_json(credential_json)
+        verified = verify_registration_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=settings.WEBAUTHN_RP_ID,
+            expected_origin=settings.WEBAUTHN_ORIGINS,
+            require_user_verification=True,
+        )
+    except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
+        raise PasskeyRefused(
+            _(
+                "El navegador no entregó una llave de acceso válida para este sitio. Intente "
+                "de nuevo; si se repite, use otro navegador o dispositivo."
+            )
+        ) from exc
+    with transaction.atomic():
+        if PasskeyDevice.objects.filter(credential_id=verified.credential_id).exists():
+            raise PasskeyRefused(
+                _("Esta llave de acceso ya está registrada: no hace falta agregarla otra vez.")
+            )
+        device = PasskeyDevice.objects.create(
+            user=user,
+            name=name,
+            confirmed=True,
+            credential_id=verified.credential_id,
+            public_key=verified.credential_public_key,
+            sign_count=verified.sign_count,
+            transports=[t.value for t in credential.response.transports or []],
+            aaguid=verified.aaguid,
+        )
+        _sign_in_audit(
+            request,
+            action="staff.passkey_added",
+            actor=user,
+            username=user.get_username(),
+            device=device.persistent_id,
+            name=name,
+            aaguid=verified.aaguid,
+        )
+    return device
+
+
+def passkey_authentication_options(*, request) -> str:
+    """The options (JSON) for ``navigator.credentials.get()`` for the user who passed the
+    password step: only their passkeys are allowed, and user verification is required.
+    Refused when they have none, or when the account is locked."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PasskeyRefused(_("Su sesión terminó. Ingrese de nuevo con su usuario y contraseña."))
+    _refuse_if_locked(request, user)
+    devices = list(PasskeyDevice.objects.filter(user=user, confirmed=True))
+    if not devices:
+        raise PasskeyRefused(
+            _(
+                "Su cuenta no tiene llaves de acceso. Escriba el código de su aplicación de "
+                "autenticación; después puede agregar una llave en «Mi cuenta»."
+            )
+        )
+    options = generate_authentication_options(
+        rp_id=settings.WEBAUTHN_RP_ID,
+        timeout=PASSKEY_CHALLENGE_SECONDS * 1000,
+        allow_credentials=_descriptors(devices),
+        user_verification=UserVerificationRequirement.REQUIRED,
+    )
+    _challenge_keep(request, PASSKEY_SIGN_IN_SESSION_KEY, options.challenge)
+    return options_to_json(options)
+
+
+def _passkey_failed(request, user, *, reason: str, message: str) -> None:
+    """Count a refused passkey like a wrong code (django-axes), record why; sign out and
+    lock at the limit."""
+    username = user.get_username()
+    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
+    _sign_in_audit(
+        request,
+        action="staff.otp_failed",
+        actor=user,
+        username=username,
+        step="passkey",
+        reason=reason,
+    )
+    if getattr(request, "axes_locked_out", False):
+        until = lockout_ends_at(request, username)
+        _sign_in_audit(
+            request,
+            action="staff.locked_out",
+            actor=user,
+            username=username,
+            until=until.isoformat() if until else None,
+        )
+        auth_logout(request)
+        raise StaffLockedOut(username, until)
+    raise PasskeyRefused(message)
+
+
+def passkey_sign_in(*, request, credential_json):
+    """The second step of sign-in with a passkey: the browser's signed answer to the
+    challenge of passkey_authentication_options, checked against the public key of one of
+    this user's passkeys. A counter that does not move forward means the key may have been
+    copied: refused and recorded (``staff.passkey_counter_went_back``). On success the
+    counter and last use are updated and the sign-in completes as with a code. Returns
+    the device; raises PasskeyRefused or StaffLockedOut."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PasskeyRefused(_("Su sesión terminó. Ingrese de nuevo con su usuario y contraseña."))
+    _refuse_if_locked(request, user)
+    challenge = _challenge_take(request, PASSKEY_SIGN_IN_SESSION_KEY)
+    not_valid = _(
+        "La llave de acceso no fue aceptada. Intente de nuevo, o escriba el código de su "
+        "aplicación de autenticación."
+    )
+    try:
+        credential = parse_authentication_credential_json(credential_json)
+    except (WebAuthnException, ValueError, TypeError, KeyError):
+        _passkey_failed(request, user, reason="malformed", message=not_valid)
+    verified = counter_went_back = None
+    with transaction.atomic():
+        device = (
+            PasskeyDevice.objects.select_for_update()
+            .filter(user=user, confirmed=True, credential_id=credential.raw_id)
+            .first()
+        )
+        if device is not None:
+            try:
+                verified = verify_authentication_response(
+                    credential=credential,
+                    expected_challenge=challenge,
+                    expected_rp_id=settings.WEBAUTHN_RP_ID,
+                    expected_origin=settings.WEBAUTHN_ORIGINS,
+                    credential_public_key=bytes(device.public_key),
+                    # Checked below, once the signature is known to be genuine.
+                    credential_current_sign_count=0,
+                    require_user_verification=True,
+                )
+            except (WebAuthnException, ValueError, TypeError, KeyError):
+                verified = None
+            if verified is not None:
+                new, old = verified.new_sign_count, device.sign_count
+                if (new or old) and new <= old:
+                    counter_went_back = {"stored": old, "received": new}
+                else:
+                    device.sign_count = new
+                    device.set_last_used_timestamp(commit=False)
+                    device.save(update_fields=["sign_count", "last_used_at"])
+    if device is None:
+        _passkey_failed(
+            request,
+            user,
+            reason="unknown_credential",
+            message=_(
+                "Esta llave de acceso no está registrada en su cuenta. Use una llave que "
+                "agregó en «Mi cuenta», o escriba el código de su aplicación de autenticación."
+            ),
+        )
+    if verified is None:
+        _passkey_failed(request, user, reason="invalid", message=not_valid)
+    if counter_went_back is not None:
+        _sign_in_audit(
+            request,
+            action="staff.passkey_counter_went_back",
+            actor=user,
+            username=user.get_username(),
+            device=device.persistent_id,
+            name=device.name,
+            **counter_went_back,
+        )
+        _passkey_failed(
+            request,
+            user,
+            reason="counter_went_back",
+            message=_(
+                "Por seguridad, la llave «%(name)s» fue rechazada: su contador de usos "
+                "retrocedió, lo que ocurre si la llave fue copiada. Escriba el código de su "
+                "aplicación de autenticación y avise a un administrador."
+            )
+            % {"name": device.name},
+        )
+    _sign_in_complete(request, device, method="passkey")
+    return device
+
+
+@transaction.atomic
+def passkey_remove(*, actor, device) -> None:
+    """The person removes one of their passkeys (``staff.passkey_removed``). Always
+    allowed: the authenticator app and the backup codes remain their second factor."""
+    if device.user_id != actor.pk:
+        raise PermissionError("Solo la dueña o el dueño de una llave de acceso puede quitarla.")
+    persistent_id, name = device.persistent_id, device.name
+    device.delete()
+    audit_log(
+        action="staff.passkey_removed",
+        actor=actor,
+        obj=actor,
+        new={"username": actor.get_username(), "device": persistent_id, "name": name},
+    )

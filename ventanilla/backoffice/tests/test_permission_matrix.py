@@ -35,11 +35,25 @@ DECIDERS = frozenset({AN, SUP})
 
 # Pages that are the way in (sign-in, second factor, sign-out, setting a first password):
 # open before any role is known; their own tests cover them.
-WAY_IN = {"login", "two_factor", "two_factor_enrol", "logout", "activate"}
+# The passkey sign-in answers a session that has only passed the password.
+WAY_IN = {
+    "login",
+    "two_factor",
+    "two_factor_enrol",
+    "logout",
+    "activate",
+    "passkey_sign_in_options",
+    "passkey_sign_in",
+}
 
 # page name: (method, roles allowed)
 PAGES: dict[str, tuple[str, frozenset]] = {
     "home": ("get", EVERY_ROLE),
+    # Each person's own security page: their passkeys.
+    "account": ("get", EVERY_ROLE),
+    "passkey_add_options": ("post", EVERY_ROLE),
+    "passkey_add": ("post", EVERY_ROLE),
+    "passkey_remove": ("post", EVERY_ROLE),
     "queue": ("get", CASE_READERS),
     "take_next": ("post", frozenset({AN})),
     "assign": ("post", frozenset({SUP})),

@@ -128,10 +128,10 @@ def _menu(page: str) -> set[str]:
 @pytest.mark.parametrize(
     ("persona", "page", "links"),
     [
-        ("analyst", QUEUE, {"Cola"}),
-        ("supervisor", QUEUE, {"Cola", "Tablero", "Auditoría", "Calendario"}),
-        ("auditor", QUEUE, {"Cola", "Tablero", "Auditoría"}),
-        ("administrator", STAFF, {"Auditoría", "Personal", "Calendario"}),
+        ("analyst", QUEUE, {"Cola", "Mi cuenta"}),
+        ("supervisor", QUEUE, {"Cola", "Tablero", "Auditoría", "Calendario", "Mi cuenta"}),
+        ("auditor", QUEUE, {"Cola", "Tablero", "Auditoría", "Mi cuenta"}),
+        ("administrator", STAFF, {"Auditoría", "Personal", "Calendario", "Mi cuenta"}),
     ],
 )
 def test_the_menu_shows_only_what_the_role_may_open(client, request, persona, page, links):

@@ -10,6 +10,7 @@ P = Permission
 # fmt: off
 EXPECTED = {
     #                        analyst supervisor auditor administrator
+    P.USE_BACKOFFICE: {Role.ANALYST: True,  Role.SUPERVISOR: True,  Role.AUDITOR: True,  Role.ADMINISTRATOR: True},
     P.VIEW_CASES:     {Role.ANALYST: True,  Role.SUPERVISOR: True,  Role.AUDITOR: True,  Role.ADMINISTRATOR: False},
     P.VIEW_DOCUMENTS: {Role.ANALYST: True,  Role.SUPERVISOR: True,  Role.AUDITOR: True,  Role.ADMINISTRATOR: False},
     P.DECIDE:         {Role.ANALYST: True,  Role.SUPERVISOR: True,  Role.AUDITOR: False, Role.ADMINISTRATOR: False},

@@ -16,7 +16,16 @@ pytestmark = pytest.mark.django_db
 
 # The way in: open before the second factor. "activate" is a newcomer's single-use link to
 # choose a first password (its own tests are in backoffice/tests/test_staff_pages.py).
-SIGN_IN_PAGES = {"login", "logout", "two_factor", "two_factor_enrol", "activate"}
+SIGN_IN_PAGES = {
+    "login",
+    "logout",
+    "two_factor",
+    "two_factor_enrol",
+    "activate",
+    # The passkey ceremony of the second-factor page: for a password-only session.
+    "passkey_sign_in_options",
+    "passkey_sign_in",
+}
 SAMPLE = {
     converters.IntConverter: 1,
     converters.StringConverter: "VV-2026-000001-X",
