@@ -28,8 +28,9 @@ scripts/uv.sh --version >/dev/null 2>&1 \
   || die "uv is missing: run 'make setup' first (or use 'make run')."
 listening "$PORT" && die "something already listens on $HOST:$PORT. Stop it, or choose another port: PORT=8001 make run"
 
-# Links in emails must point at this server.
-export SITE_URL=${SITE_URL:-http://$HOST:$PORT}
+# Links in emails must point at this server. "localhost" rather than the address: browsers
+# refuse passkeys (WebAuthn) on a bare IP address, and localhost counts as a secure origin.
+export SITE_URL=${SITE_URL:-http://localhost:$PORT}
 
 start_mail_sink=false
 if [ -z "${EMAIL_URL:-}" ]; then
@@ -111,8 +112,8 @@ cat <<BANNER
 ========================================================================
  Ventanilla is running. Ctrl-C stops everything.
 
-   Citizens:     http://$HOST:$PORT/
-   Back office:  http://$HOST:$PORT/gestion/
+   Citizens:     $SITE_URL/
+   Back office:  $SITE_URL/gestion/
    Staff logins (demo; load_demo printed them above too):
                  analista   / $DEMO_PASSWORD   (analyst)
                  supervisor / $DEMO_PASSWORD   (supervisor)
