@@ -20,7 +20,9 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     S.CORRECTION_REQUESTED: frozenset({S.IN_REVIEW, S.EXPIRED, S.WITHDRAWN}),
     S.CALL_PENDING: frozenset({S.CALL_SCHEDULED, S.EXPIRED, S.WITHDRAWN}),
     S.CALL_SCHEDULED: frozenset(
-        {S.IDENTITY_VALIDATED, S.IDENTITY_REJECTED, S.CALL_PENDING, S.WITHDRAWN}
+        # CALL_PENDING: the citizen cancelled, or missed the call and may book once more;
+        # EXPIRED: a second missed call.
+        {S.IDENTITY_VALIDATED, S.IDENTITY_REJECTED, S.CALL_PENDING, S.EXPIRED, S.WITHDRAWN}
     ),
     S.IDENTITY_VALIDATED: frozenset({S.COMPLETED}),
     S.REQUIREMENTS_REJECTED: frozenset(),
