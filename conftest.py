@@ -19,6 +19,31 @@ from ventanilla.staff.roles import Role
 from ventanilla.staff.services import api_token_create, staff_user_ensure
 from ventanilla.testing.staff import totp_device_for
 
+
+def pytest_collection_modifyitems(items):
+    """Every test that commits to the database restores it afterwards the same way.
+
+    A transactional test (live_server, transactional_db, a real worker process) without
+    serialized_rollback ends with a flush that re-creates the content types and
+    permissions under new ids; the next test with serialized_rollback then restores the
+    old rows and fails on django_content_type's UNIQUE (app_label, model) on PostgreSQL.
+    So such tests get serialized_rollback; one that asks for a transaction without it
+    is a mistake, and stops the run with the fix to make."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        commits = bool({"live_server", "transactional_db"} & set(item.fixturenames))
+        if marker is None:
+            if commits:
+                item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+            continue
+        if (commits or marker.kwargs.get("transaction")) and not marker.kwargs.get(
+            "serialized_rollback"
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: a transactional test must be marked "
+                "@pytest.mark.django_db(transaction=True, serialized_rollback=True)"
+            )
+
 ROOT = Path(__file__).resolve().parent
 PASSWORD = "una-clave-de-prueba-larga"
 

@@ -44,6 +44,7 @@ from ventanilla.testing.factories import statement_for, submission_fields
 
 STATIC_JS = Path(__file__).resolve().parents[2] / "static" / "js"
 SCRIPTS_BUDGET_BYTES = 25 * 1024  # the brief: under 25 KB unminified, both scripts together
+CITIZEN_SCRIPTS = ("uploads.js", "capture.js")  # what a citizen's phone downloads
 CONVERT_MAX_BYTES = 12 * MEGABYTE
 FAKE_MEDIA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 FRONT = str(DocumentKind.ID_FRONT.label)
@@ -277,7 +278,7 @@ def _no_problems(browser_problems):
 
 
 def test_scripts_stay_small():
-    total = sum(path.stat().st_size for path in STATIC_JS.glob("*.js"))
+    total = sum((STATIC_JS / name).stat().st_size for name in CITIZEN_SCRIPTS)
     assert 0 < total < SCRIPTS_BUDGET_BYTES, total
 
 
