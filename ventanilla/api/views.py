@@ -232,6 +232,18 @@ def staff_invite(request, number: str, payload: InviteIn):
 
 
 @api.post(
+    "/staff/cases/{number}/accept",
+    auth=StaffToken(Permission.DECIDE),
+    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    summary="Aprobar los requisitos y enviar al ciudadano el enlace para agendar",
+)
+def staff_accept(request, number: str):
+    case = _staff_case(request, number)
+    services.case_accept_requirements(case=case, actor=request.auth)
+    return Status(200, _action_out(case))
+
+
+@api.post(
     "/staff/cases/{number}/call-outcome",
     auth=StaffToken(Permission.DECIDE),
     response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},

@@ -74,8 +74,9 @@ class Appointment(models.Model):
     ical_uid = models.CharField(max_length=120, unique=True)
     ical_sequence = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    # Empty when the citizen booked the call through their booking link.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -86,3 +87,20 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.starts_at:%Y-%m-%d %H:%M} UTC"
+
+
+class BookingLink(models.Model):
+    """The citizen's personal link to book, change or cancel their call
+    (/tramite/videollamada/<token>/). Only a hash of the token is kept, as for correction
+    links; sending a new link (after a no-show) replaces the hash, so the old one dies.
+    The link works while the case is call_pending or call_scheduled."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="booking_link")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    # The zone the citizen chose when their country has several and the region does not
+    # decide it; empty means "derived from the residence" (appointments.timezones).
+    citizen_timezone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.created_at:%Y-%m-%d %H:%M} UTC"

@@ -75,20 +75,6 @@ class InviteActionForm(forms.Form):
         )
 
 
-class CallOutcomeActionForm(forms.Form):
-    identity_validated = forms.TypedChoiceField(
-        label=_("Resultado de la videollamada"),
-        choices=[("true", _("Identidad validada")), ("false", _("Identidad no validada"))],
-        coerce=lambda v: v == "true",
-        widget=forms.RadioSelect,
-    )
-    notes = forms.CharField(
-        label=_("Notas (obligatorias si no se valida)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
 class QueueAssignForm(forms.Form):
     """The queue's bulk actions: give the ticked cases to an analyst, take them back, or
     deal them (or the next unassigned ones) to analysts at random."""

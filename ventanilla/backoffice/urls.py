@@ -1,7 +1,17 @@
 from django.urls import path
 
-from . import account_views, auth_views, calendar_views, queue_views, staff_views, views
+from . import (
+    account_views,
+    auth_views,
+    calendar_views,
+    queue_views,
+    slots_views,
+    staff_views,
+    views,
+)
+from .call_views import call, call_record
 from .dashboard_views import audit, audit_export, dashboard
+from .fraud_views import fraud_review_close_view, fraud_reviews
 
 app_name = "backoffice"
 
@@ -23,7 +33,9 @@ urlpatterns = [
     path("tramites/<str:number>/correccion/", views.request_correction, name="correction"),
     path("tramites/<str:number>/rechazo/", views.reject, name="reject"),
     path("tramites/<str:number>/convocatoria/", views.invite, name="invite"),
-    path("tramites/<str:number>/resultado/", views.call_outcome, name="call_outcome"),
+    path("tramites/<str:number>/aprobar/", views.accept_requirements, name="accept"),
+    path("tramites/<str:number>/videollamada/", call, name="call"),
+    path("tramites/<str:number>/videollamada/resultado/", call_record, name="call_record"),
     path("tramites/<str:number>/archivos/<int:document_id>/", views.document, name="document"),
     path("tramites/<str:number>/verificaciones/", views.checks_rerun, name="checks_rerun"),
     path(
@@ -40,6 +52,8 @@ urlpatterns = [
     ),
     path("asegurados/<str:id_number>/", views.insured, name="insured"),
     path("tablero/", dashboard, name="dashboard"),
+    path("fraude/", fraud_reviews, name="fraud_reviews"),
+    path("fraude/<int:review_id>/cerrar/", fraud_review_close_view, name="fraud_review_close"),
     path("auditoria/", audit, name="audit"),
     path("auditoria/exportar/", audit_export, name="audit_export"),
     # The administrators' and supervisors' pages (landing, staff accounts, calendar).
@@ -59,6 +73,13 @@ urlpatterns = [
         name="staff_activation_resend",
     ),
     path("activar/<uidb64>/<token>/", staff_views.ActivationView.as_view(), name="activate"),
+    # Call slots: analysts publish their own; supervisors those of any analyst.
+    path("videollamadas/horarios/", slots_views.slots, name="slots"),
+    path(
+        "videollamadas/horarios/<int:slot_id>/retirar/",
+        slots_views.slot_withdraw,
+        name="slot_withdraw",
+    ),
     path("calendario/", calendar_views.calendar, name="calendar"),
     path("calendario/<int:holiday_id>/", calendar_views.holiday_edit, name="holiday_edit"),
     path(

@@ -31,7 +31,7 @@ from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, can
 from ventanilla.workdays.selectors import working_days_left
 
-from .forms import CallOutcomeActionForm, CorrectionActionForm, InviteActionForm, RejectActionForm
+from .forms import CorrectionActionForm, InviteActionForm, RejectActionForm
 
 
 def _case_or_404(request, number):
@@ -108,7 +108,6 @@ def _case_page(request, case, *, checklist_form=None, note_form=None, status=200
             },
         ),
         "invite_form": InviteActionForm(prefix="invite"),
-        "outcome_form": CallOutcomeActionForm(prefix="outcome"),
     }
     return render(request, "backoffice/case_detail.html", context, status=status)
 
@@ -328,16 +327,24 @@ def invite(request, number):
 
 @require_POST
 @staff_required(Permission.DECIDE)
-def call_outcome(request, number):
-    return _decide(
-        request,
-        number,
-        CallOutcomeActionForm,
-        "outcome",
-        lambda case, form: services.case_record_call_outcome(
-            case=case, actor=request.user, **form.cleaned_data
-        ),
-    )
+def accept_requirements(request, number):
+    """Approve the requirements; the citizen gets their link to book the call."""
+    case = _case_or_404(request, number)
+    try:
+        services.case_accept_requirements(case=case, actor=request.user)
+    except IllegalTransition as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _(
+                "Trámite %(number)s: requisitos aprobados; se envió al ciudadano el enlace para agendar."
+            )
+            % {"number": case.number},
+        )
+    return redirect("backoffice:case", number=case.number)
 
 
 @staff_required(Permission.VIEW_DOCUMENTS)

@@ -449,6 +449,16 @@ def case_citizen_summary(case: Case, *, now: dt.datetime | None = None) -> dict:
                 "Siga el enlace personal que le enviamos por correo a %(mailbox)s. Su número "
                 "de trámite no cambia."
             ) % {"mailbox": mailbox}
+    elif status == CaseStatus.CALL_PENDING and hasattr(case, "booking_link"):
+        happening_now = _(
+            "Sus requisitos fueron aprobados. Falta que usted elija la fecha y la hora de su "
+            "videollamada de validación de identidad."
+        )
+        next_step = _(
+            "Elija un horario con el enlace personal que le enviamos por correo a "
+            "%(mailbox)s: verá los horarios en su hora local y en la de Ecuador. Si no "
+            "encuentra el correo, revise la carpeta de correo no deseado."
+        ) % {"mailbox": mailbox}
     elif status == CaseStatus.CALL_PENDING:
         happening_now = _(
             "Sus requisitos fueron aprobados. El IESS está agendando su videollamada de "

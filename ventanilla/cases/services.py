@@ -15,11 +15,17 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from ventanilla.appointments.services import appointment_create, appointment_ics
+from ventanilla.appointments.services import (
+    appointment_create,
+    appointment_email_queue,
+    appointment_ics,
+    booking_invitation_send,
+)
 from ventanilla.appointments.timezones import ECUADOR_TZ
 from ventanilla.audit.services import CITIZEN, audit_log
 from ventanilla.documents.services import document_save, files_removed_on_failure
 from ventanilla.notifications.services import email_queue
+from ventanilla.registry.constants import FLAG_REGISTRY_FROZEN
 from ventanilla.registry.selectors import insured_find
 from ventanilla.registry.services import contact_data_apply
 from ventanilla.workdays.selectors import ECUADOR, working_day_deadline, working_days_left
@@ -54,6 +60,9 @@ def _flags_for(case: Case) -> list[str]:
     )
     if open_cases.exclude(pk=case.pk).exists():
         flags.append(FLAG_OTHER_OPEN_CASE)
+    # The holder said "this was not me" to an earlier change: a supervisor looks first.
+    if case.insured_id is not None and case.insured.frozen_at is not None:
+        flags.append(FLAG_REGISTRY_FROZEN)
     return flags
 
 
@@ -328,32 +337,41 @@ def case_invite(*, case: Case, actor, starts_at: dt.datetime, meeting_url: str =
             "meeting_url": appointment.meeting_url,
         },
     )
-    email_queue(
-        template="call_invitation",
-        to=case.email,
-        case=case,
-        context={
-            "appointment": appointment,
-            "ecuador_tz": ECUADOR_TZ,
-            "citizen_tz": appointment.citizen_timezone,
-        },
-        attachments=[
-            {
-                "filename": "videollamada-iess.ics",
-                "content_type": "text/calendar; method=REQUEST; charset=utf-8",
-                "content": appointment_ics(appointment),
-            }
-        ],
-        dedupe_key=f"call_invitation:{appointment.ical_uid}:{appointment.ical_sequence}",
-    )
+    appointment_email_queue(appointment=appointment, template="call_invitation")
     return appointment
 
 
 @transaction.atomic
-def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, notes: str) -> Case:
+def case_accept_requirements(*, case: Case, actor) -> Case:
+    """Accept the requirements: the case waits for its call (call_pending) and the citizen
+    receives their personal link to book it in their own time zone."""
+    case = _lock(case)
+    statemachine.transition(
+        case, CaseStatus.CALL_PENDING, actor=actor, reason="Requisitos aprobados"
+    )
+    case.reviewed_at = timezone.now()
+    case.save(update_fields=["reviewed_at"])
+    booking_invitation_send(case=case, reason="Requisitos aprobados", actor=actor)
+    return case
+
+
+@transaction.atomic
+def case_record_call_outcome(
+    *, case: Case, actor, identity_validated: bool, notes: str, answers: dict | None = None
+) -> Case:
     """Record the call. Validated: the new contact data goes to the registry, the citizen
-    is told, and the previous email on record gets a notice. Not validated: the citizen
-    is told why."""
+    is told, and the email and phones on record before the change get a notice with a
+    "this was not me" link. Not validated: the citizen is told why.
+
+    `answers` are the analyst's marks on the identity questions of the call screen
+    ({question: "matches" | "does_not_match"}); with them, a validation is refused unless
+    every question was answered "coincide". The staff API records a call without them.
+    A frozen registry record (an earlier change reported as not the holder's) refuses
+    the validation (registry.services.RecordFrozen)."""
+    from ventanilla.registry.services import contact_change_notify_previous
+    from ventanilla.review.constants import CallResult
+    from ventanilla.review.services import call_verification_record
+
     case = _lock(case)
     notes = (notes or "").strip()
     if not identity_validated and not notes:
@@ -364,6 +382,14 @@ def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, not
             case,
             CaseStatus.IDENTITY_VALIDATED if identity_validated else CaseStatus.IDENTITY_REJECTED,
         )
+    call_verification_record(
+        case=case,
+        appointment=appointment,
+        actor=actor,
+        outcome=CallResult.VALIDATED if identity_validated else CallResult.NOT_VALIDATED,
+        answers=answers,
+        notes=notes,
+    )
     appointment.status = "held"
     appointment.outcome_notes = notes
     appointment.save(update_fields=["status", "outcome_notes"])
@@ -391,16 +417,75 @@ def case_record_call_outcome(*, case: Case, actor, identity_validated: bool, not
         context={"changes": changes},
         dedupe_key=f"update_completed:{case.number}",
     )
-    previous_email = next((c.old_value for c in changes if c.field == "email"), "")
-    if previous_email and previous_email.lower() != case.email.lower():
-        # The real holder learns of the change at the address IESS knew before.
-        email_queue(
-            template="previous_email_notice",
-            to=previous_email,
-            case=case,
-            context={"person": person},
-            dedupe_key=f"previous_email_notice:{case.number}",
+    # The real holder learns of the change where IESS reached them before, and may stop it.
+    contact_change_notify_previous(case=case, person=person, changes=changes)
+    return case
+
+
+@transaction.atomic
+def case_record_no_show(*, case: Case, actor, notes: str = "") -> Case:
+    """The citizen did not join the call. The first time, the case waits for a new booking
+    (call_pending) and the citizen gets a new booking link; the second time, the case
+    expires and the citizen is told what happened and how to start again. Refused before
+    the call's start time."""
+    from ventanilla.appointments.models import Appointment
+    from ventanilla.review.constants import CallResult
+    from ventanilla.review.services import call_verification_record
+
+    case = _lock(case)
+    notes = (notes or "").strip()
+    appointment = case.appointments.filter(status=Appointment.Status.SCHEDULED).first()
+    if case.status != CaseStatus.CALL_SCHEDULED or appointment is None:
+        raise statemachine.IllegalTransition(case, CaseStatus.CALL_PENDING)
+    if appointment.starts_at > timezone.now():
+        raise ValidationError(
+            "La videollamada empieza el "
+            f"{timezone.localtime(appointment.starts_at, ECUADOR):%Y-%m-%d a las %H:%M} "
+            "(hora de Ecuador): la inasistencia se registra desde esa hora."
         )
+    call_verification_record(
+        case=case,
+        appointment=appointment,
+        actor=actor,
+        outcome=CallResult.NO_SHOW,
+        answers=None,
+        notes=notes,
+    )
+    appointment.status = Appointment.Status.NO_SHOW
+    appointment.outcome_notes = notes
+    appointment.save(update_fields=["status", "outcome_notes"])
+    missed = case.appointments.filter(status=Appointment.Status.NO_SHOW).count()
+    audit_log(
+        action="appointment.no_show",
+        actor=actor,
+        case=case,
+        obj=appointment,
+        old={"status": Appointment.Status.SCHEDULED},
+        new={"status": Appointment.Status.NO_SHOW, "missed_calls": missed},
+        reason=notes,
+    )
+    if missed >= 2:
+        statemachine.transition(
+            case,
+            CaseStatus.EXPIRED,
+            actor=actor,
+            reason="El ciudadano no se presentó a la segunda videollamada",
+        )
+        email_queue(
+            template="call_no_show_expired",
+            to=case.email,
+            case=case,
+            context={"appointment": appointment, "ecuador_tz": ECUADOR_TZ, "missed": missed},
+            dedupe_key=f"call_no_show_expired:{case.number}",
+        )
+        return case
+    statemachine.transition(
+        case,
+        CaseStatus.CALL_PENDING,
+        actor=actor,
+        reason="El ciudadano no se presentó a la videollamada: puede agendar una vez más",
+    )
+    booking_invitation_send(case=case, reason="no_show", actor=actor)
     return case
 
 
@@ -440,7 +525,8 @@ def case_withdraw(*, case: Case, reason: str = "") -> Case:
         cancelled.status = Appointment.Status.CANCELLED
         # Calendar programs drop the event when the same UID comes with a higher SEQUENCE.
         cancelled.ical_sequence += 1
-        cancelled.save(update_fields=["status", "ical_sequence"])
+        cancelled.slot = None  # the published slot is free for someone else
+        cancelled.save(update_fields=["status", "ical_sequence", "slot", "updated_at"])
         audit_log(
             action="appointment.cancelled",
             actor=CITIZEN,

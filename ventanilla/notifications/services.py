@@ -122,6 +122,7 @@ def email_send(*, email_id: int) -> OutboundEmail | None:
 
 def outbox_requeue_stalled() -> int:
     """Re-enqueue messages a dead worker left behind: claimed long ago, or due and forgotten.
+    Emails and text messages (OutboundSms) both; returns how many were re-enqueued.
 
     Run periodically by the scheduler; sending stays safe because of the claim.
     """
@@ -140,4 +141,7 @@ def outbox_requeue_stalled() -> int:
     OutboundEmail.objects.filter(pk__in=due).update(next_attempt_at=now)
     for email_id in due:
         _enqueue_send(email_id)
-    return len(due)
+    from .sms import sms_requeue_stalled
+
+    # Text messages ride the same scheduler tick (run_scheduler calls this function).
+    return len(due) + sms_requeue_stalled()

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import request_views, views
+from . import booking_views, request_views, views
+from .not_me_views import not_me
 
 app_name = "portal"
 
@@ -19,6 +20,24 @@ urlpatterns = [
     path("tramite/continuar/<str:token>/", request_views.request_resume, name="request_resume"),
     path("tramite/recibido/", request_views.case_received, name="case_received"),
     path("tramite/correccion/<str:token>/", views.correction, name="correction"),
+    path("tramite/no-fui-yo/<str:token>/", not_me, name="not_me"),
+    path("tramite/videollamada/<str:token>/", booking_views.booking, name="booking"),
+    path(
+        "tramite/videollamada/<str:token>/cambiar/",
+        booking_views.booking_change,
+        name="booking_change",
+    ),
+    path(
+        "tramite/videollamada/<str:token>/cancelar/",
+        booking_views.booking_cancel,
+        name="booking_cancel",
+    ),
+    path("tramite/videollamada/<str:token>/zona/", booking_views.booking_zone, name="booking_zone"),
+    path(
+        "tramite/videollamada/<str:token>/videollamada.ics",
+        booking_views.booking_ics,
+        name="booking_ics",
+    ),
     path("consulta/", views.status_lookup, name="status"),
     path("consulta/<str:number>/desistir/", views.withdraw, name="withdraw"),
     path("consulta/<str:number>/desistido/", views.withdraw_done, name="withdraw_done"),

@@ -30,3 +30,31 @@ CONTACT_FIELDS = (
     "residence_city",
     "postal_code",
 )
+
+
+class ChangeSource(models.TextChoices):
+    CASE = "case", _("Trámite validado")
+    REPORT_RESTORE = "report_restore", _("Restituido tras el aviso «no fui yo»")
+
+
+class ReportChannel(models.TextChoices):
+    EMAIL = "email", _("Correo electrónico")
+    SMS = "sms", _("SMS")
+
+
+class FraudReviewStatus(models.TextChoices):
+    OPEN = "open", _("Abierta")
+    CLOSED = "closed", _("Cerrada")
+
+
+class FraudOutcome(models.TextChoices):
+    FRAUD_CONFIRMED = "fraud_confirmed", _("Suplantación confirmada")
+    NOT_FRAUD = "not_fraud", _("No hubo suplantación (el titular hizo el cambio)")
+    INCONCLUSIVE = "inconclusive", _("No se pudo determinar")
+
+
+# The phones of the registry that may receive an SMS (a landline cannot).
+SMS_PHONE_FIELDS = ("phone", "ecuador_mobile", "foreign_phone")
+
+# Case flag: the person's record is frozen by a "this was not me" report.
+FLAG_REGISTRY_FROZEN = "registry_frozen"

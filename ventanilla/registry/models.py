@@ -3,7 +3,14 @@ from django.db import models
 
 from ventanilla.cases.constants import IdType
 
-from .constants import CONTACT_FIELD_LABELS, InsuredType
+from .constants import (
+    CONTACT_FIELD_LABELS,
+    ChangeSource,
+    FraudOutcome,
+    FraudReviewStatus,
+    InsuredType,
+    ReportChannel,
+)
 
 
 class InsuredPerson(models.Model):
@@ -25,6 +32,9 @@ class InsuredPerson(models.Model):
     residence_city = models.CharField(max_length=120, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set when the holder reported a change as "this was not me": until a supervisor
+    # closes the fraud review, no case may change this person's contact data.
+    frozen_at = models.DateTimeField("congelado desde", null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -35,6 +45,10 @@ class InsuredPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_names} {self.last_names} ({self.id_number})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
 
 
 class ContactDataChange(models.Model):
@@ -55,6 +69,10 @@ class ContactDataChange(models.Model):
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A validated case's data, or the previous data put back after a "this was not me".
+    source = models.CharField(
+        max_length=20, choices=ChangeSource.choices, default=ChangeSource.CASE
+    )
 
     class Meta:
         ordering = ["-changed_at", "-id"]
@@ -67,3 +85,70 @@ class ContactDataChange(models.Model):
     @property
     def field_label(self) -> str:
         return str(CONTACT_FIELD_LABELS.get(self.field, self.field))
+
+
+class ChangeReportLink(models.Model):
+    """A "this was not me" link sent to one previous address or phone of a person whose
+    contact data a case changed. Only the SHA-256 of its token is kept."""
+
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.PROTECT, related_name="change_report_links"
+    )
+    person = models.ForeignKey(
+        InsuredPerson, on_delete=models.PROTECT, related_name="change_report_links"
+    )
+    channel = models.CharField(max_length=10, choices=ReportChannel.choices)
+    # Where the link went, masked ("c••••@gmail.com"): enough for staff to tell them apart.
+    sent_to_masked = models.CharField(max_length=120)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "enlace «no fui yo»"
+        verbose_name_plural = "enlaces «no fui yo»"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.channel} {self.sent_to_masked}"
+
+
+class FraudReview(models.Model):
+    """A change reported by the holder as "this was not me": the record was frozen and
+    restored, and a supervisor reviews what happened. Each one also counts as a complaint."""
+
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT, related_name="fraud_review")
+    person = models.ForeignKey(
+        InsuredPerson, on_delete=models.PROTECT, related_name="fraud_reviews"
+    )
+    reported_at = models.DateTimeField(db_index=True)
+    channel = models.CharField(max_length=10, choices=ReportChannel.choices)
+    status = models.CharField(
+        max_length=10,
+        choices=FraudReviewStatus.choices,
+        default=FraudReviewStatus.OPEN,
+        db_index=True,
+    )
+    # {field: value} put back in the registry when the report came in; fields a later
+    # change had already overwritten are listed in `not_restored`.
+    restored = models.JSONField(default=dict, blank=True)
+    not_restored = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=20, choices=FraudOutcome.choices, blank=True)
+    resolution = models.TextField(blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = "revisión por suplantación"
+        verbose_name_plural = "revisiones por suplantación"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == FraudReviewStatus.OPEN

@@ -97,3 +97,26 @@ RULE_DOCUMENTS: dict[str, tuple[str, ...]] = {
 
 NOTE_MAX_LENGTH = 4000
 REASON_MAX_LENGTH = 500
+
+
+# --- the identity video call -----------------------------------------------------------
+
+
+class IdentityQuestion(models.TextChoices):
+    """What the analyst asks on the call: data printed on the holder's own ID card or held
+    by the registry, that a person who only saw the uploaded photos would not be sure of."""
+
+    FINGERPRINT_CODE = "fingerprint_code", _("Código dactilar (reverso de la cédula)")
+    ID_ISSUE_DATE = "id_issue_date", _("Fecha de expedición de la cédula")
+    BIRTH_DATE = "birth_date", _("Fecha de nacimiento")
+
+
+class QuestionAnswer(models.TextChoices):
+    MATCHES = "matches", _("Coincide")
+    DOES_NOT_MATCH = "does_not_match", _("No coincide")
+
+
+class CallResult(models.TextChoices):
+    VALIDATED = "validated", _("Identidad validada")
+    NOT_VALIDATED = "not_validated", _("Identidad no validada")
+    NO_SHOW = "no_show", _("El ciudadano no se presentó")

@@ -3,7 +3,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .constants import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, ReviewRule, RuleAnswer
+from .constants import (
+    NOTE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    CallResult,
+    QuestionAnswer,
+    ReviewRule,
+    RuleAnswer,
+)
 
 
 class ChecklistForm(forms.Form):
@@ -58,3 +65,43 @@ class NoteForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class CallRecordForm(forms.Form):
+    """The call screen: "coincide / no coincide" per identity question asked, the outcome
+    and the notes (the reason, when the identity is not validated)."""
+
+    outcome = forms.ChoiceField(
+        label=_("Resultado de la videollamada"),
+        choices=CallResult.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Elija el resultado de la videollamada.")},
+    )
+    notes = forms.CharField(
+        label=_("Notas (obligatorias si no se valida: el ciudadano recibe este motivo)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, questions: list[dict] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = questions or []
+        for row in self.questions:
+            self.fields[f"q-{row['question']}"] = forms.ChoiceField(
+                label=row["label"],
+                choices=QuestionAnswer.choices,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+        self.order_fields([f"q-{row['question']}" for row in self.questions])
+
+    def answers(self) -> dict:
+        """{question: "matches" | "does_not_match" | ""} as the service takes them."""
+        return {
+            row["question"]: self.cleaned_data.get(f"q-{row['question']}") or ""
+            for row in self.questions
+        }
+
+    def rows(self) -> list[dict]:
+        """Each question with its expected answer and its choice, for the template."""
+        return [{**row, "field": self[f"q-{row['question']}"]} for row in self.questions]

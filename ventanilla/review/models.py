@@ -52,3 +52,33 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} nota {self.pk}"
+
+
+class CallVerification(models.Model):
+    """What the analyst recorded for one identity video call: the answer to each identity
+    question ("coincide" / "no coincide"), the outcome and the notes. One per appointment;
+    only ever inserted. A call recorded through the staff API has no answers."""
+
+    appointment = models.OneToOneField(
+        "appointments.Appointment", on_delete=models.CASCADE, related_name="verification"
+    )
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="call_verifications"
+    )
+    # {IdentityQuestion: QuestionAnswer}, for the questions the screen asked; the expected
+    # values stay on the case and in the registry and are not copied here.
+    answers = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=20)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        verbose_name = "resultado de videollamada"
+        verbose_name_plural = "resultados de videollamada"
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.outcome}"

@@ -11,8 +11,8 @@ from ventanilla.audit.models import AuditEvent
 from ventanilla.cases.constants import CaseStatus, ReviewReason
 from ventanilla.documents.constants import DocumentKind
 
-from .constants import RULE_DOCUMENTS, RULE_REASONS, ReviewRule, RuleAnswer
-from .models import CaseNote, ChecklistVersion
+from .constants import RULE_DOCUMENTS, RULE_REASONS, IdentityQuestion, ReviewRule, RuleAnswer
+from .models import CallVerification, CaseNote, ChecklistVersion
 
 
 def checklist_versions(case) -> list[ChecklistVersion]:
@@ -334,3 +334,52 @@ def statement_clauses(video_statement) -> list[dict]:
             }
         )
     return clauses
+
+
+# --- the identity video call -----------------------------------------------------------
+
+
+def _shown(value) -> str:
+    if value is None or value == "":
+        return ""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def call_questions(case) -> list[dict]:
+    """The identity questions for the call on `case`, each with the answer the holder
+    should give. The registry's value is the reference where it has one; the value the
+    citizen declared on the case is shown beside it, and `differs` marks a disagreement
+    the analyst must clear on the call. A question with no expected answer anywhere (a
+    passport has no fingerprint code) is not asked."""
+    from ventanilla.registry.selectors import insured_find
+
+    person = case.insured or insured_find(id_type=case.id_type, id_number=case.id_number)
+    registry = {"birth_date": person.birth_date if person else None}
+    rows = []
+    for question, label in IdentityQuestion.choices:
+        declared = _shown(getattr(case, question, None))
+        on_record = _shown(registry.get(question))
+        expected = on_record or declared
+        if not expected:
+            continue
+        rows.append(
+            {
+                "question": question,
+                "label": label,
+                "expected": expected,
+                "declared": declared,
+                "registry": on_record,
+                "source": _("registro de asegurados")
+                if on_record
+                else _("declarado en el trámite"),
+                "differs": bool(on_record and declared and on_record != declared),
+            }
+        )
+    return rows
+
+
+def call_verifications(case) -> list[CallVerification]:
+    """The recorded calls of a case, newest first, with who recorded them."""
+    return list(
+        CallVerification.objects.filter(case=case).select_related("recorded_by", "appointment")
+    )

@@ -8,8 +8,16 @@ from django.utils import timezone
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.models import Case
 
-from .constants import NOTE_MAX_LENGTH, REASON_MAX_LENGTH, ReviewRule, RuleAnswer
-from .models import CaseNote, ChecklistVersion
+from .constants import (
+    NOTE_MAX_LENGTH,
+    REASON_MAX_LENGTH,
+    CallResult,
+    IdentityQuestion,
+    QuestionAnswer,
+    ReviewRule,
+    RuleAnswer,
+)
+from .models import CallVerification, CaseNote, ChecklistVersion
 
 
 def _clean_answers(answers: dict) -> dict:
@@ -114,3 +122,68 @@ def case_note_add(*, case: Case, actor, text: str) -> CaseNote:
         action="review.note_added", actor=actor, case=case, obj=note, new={"length": len(text)}
     )
     return note
+
+
+def _question_labels(questions: list[str]) -> str:
+    return ", ".join(f"«{IdentityQuestion(q).label}»" for q in questions)
+
+
+def call_verification_record(
+    *, case: Case, appointment, actor, outcome: str, answers: dict | None, notes: str = ""
+) -> CallVerification:
+    """Record the analyst's answers to the identity questions and the call's outcome.
+    Call inside the transaction that records the outcome on the case.
+
+    `answers` ({question: "matches" | "does_not_match" | ""}) is None when the call was
+    recorded without the call screen (the staff API). With answers, a validation is
+    refused unless every question asked was answered "coincide"."""
+    from .selectors import call_questions
+
+    cleaned = {}
+    if answers is not None:
+        asked = [row["question"] for row in call_questions(case)]
+        unknown = [q for q in answers if q not in IdentityQuestion.values]
+        if unknown:
+            raise ValidationError(f"Pregunta desconocida: {', '.join(unknown)}.")
+        for question in asked:
+            answer = (answers.get(question) or "").strip()
+            if answer and answer not in QuestionAnswer.values:
+                raise ValidationError(
+                    f"{_question_labels([question])}: marque «coincide» o «no coincide»."
+                )
+            if answer:
+                cleaned[question] = answer
+        if outcome == CallResult.VALIDATED:
+            mismatched = [q for q in asked if cleaned.get(q) == QuestionAnswer.DOES_NOT_MATCH]
+            unanswered = [q for q in asked if q not in cleaned]
+            if mismatched:
+                raise ValidationError(
+                    "No se puede validar la identidad: la respuesta no coincide en "
+                    f"{_question_labels(mismatched)}. Si la persona no pudo responder lo que "
+                    "consta en su cédula y en el registro, registre «identidad no validada» "
+                    "con el motivo."
+                )
+            if unanswered:
+                raise ValidationError(
+                    "No se puede validar la identidad sin preguntar todo: falta marcar "
+                    f"{_question_labels(unanswered)}. Haga la pregunta y marque «coincide» o "
+                    "«no coincide»."
+                )
+    verification = CallVerification.objects.create(
+        appointment=appointment,
+        case=case,
+        answers=cleaned,
+        outcome=outcome,
+        notes=notes,
+        recorded_by=actor,
+        recorded_at=timezone.now(),
+    )
+    audit_log(
+        action="review.call_recorded",
+        actor=actor,
+        case=case,
+        obj=verification,
+        new={"outcome": outcome, "answers": cleaned, "with_questions": answers is not None},
+        reason=notes,
+    )
+    return verification

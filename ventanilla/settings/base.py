@@ -172,10 +172,54 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=8)
 
+# Text messages: outbox table, then SMS_BACKEND (ventanilla/notifications/sms_backends.py
+# documents the interface). The default writes each message to a file in SMS_FILE_DIR:
+# no real SMS provider is configured yet.
+SMS_BACKEND = env.str("SMS_BACKEND", default="ventanilla.notifications.sms_backends.FileSmsBackend")
+SMS_FILE_DIR = Path(env.str("SMS_FILE_DIR", default=str(VAR_DIR / "sms")))
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
+
 # The identity video call.
 MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="jitsi")
 JITSI_BASE_URL = env.str("JITSI_BASE_URL", default="https://meet.jit.si").rstrip("/")
 CALL_DURATION_MINUTES = env.int("CALL_DURATION_MINUTES", default=30)
+# The citizen may change or cancel the booked call until this many hours before it; the
+# booking page offers no slot that starts sooner.
+CALL_CHANGE_CUTOFF_HOURS = env.int("CALL_CHANGE_CUTOFF_HOURS", default=12)
+# How many days ahead the booking page offers the published slots.
+CALL_BOOKING_DAYS = env.int("CALL_BOOKING_DAYS", default=28)
+# A self-hosted Jitsi with token authentication: links carry a JWT signed with this secret.
+JITSI_APP_ID = env.str("JITSI_APP_ID", default="")
+JITSI_APP_SECRET = env.str("JITSI_APP_SECRET", default="")
+if JITSI_APP_SECRET and not JITSI_APP_ID:
+    raise ImproperlyConfigured("JITSI_APP_SECRET is set: set JITSI_APP_ID too (Prosody's app_id).")
+# Google Meet (MEETING_PROVIDER=google_meet): a service account with domain-wide delegation
+# creates the spaces as GOOGLE_MEET_ORGANIZER (docs/video-calls.md).
+GOOGLE_MEET_CREDENTIALS_FILE = env.str("GOOGLE_MEET_CREDENTIALS_FILE", default="")
+GOOGLE_MEET_ORGANIZER = env.str("GOOGLE_MEET_ORGANIZER", default="")
+GOOGLE_MEET_ACCESS_TYPE = env.str("GOOGLE_MEET_ACCESS_TYPE", default="TRUSTED")
+GOOGLE_MEET_API_URL = env.str("GOOGLE_MEET_API_URL", default="https://meet.googleapis.com/v2")
+GOOGLE_OAUTH_TOKEN_URL = env.str(
+    "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
+GOOGLE_MEET_TIMEOUT_SECONDS = env.int("GOOGLE_MEET_TIMEOUT_SECONDS", default=15)
+if GOOGLE_MEET_ACCESS_TYPE not in ("OPEN", "TRUSTED", "RESTRICTED"):
+    raise ImproperlyConfigured(
+        "GOOGLE_MEET_ACCESS_TYPE must be OPEN, TRUSTED or RESTRICTED, "
+        f"not {GOOGLE_MEET_ACCESS_TYPE!r}."
+    )
+if MEETING_PROVIDER == "google_meet" and not (
+    GOOGLE_MEET_CREDENTIALS_FILE
+    and Path(GOOGLE_MEET_CREDENTIALS_FILE).is_file()
+    and GOOGLE_MEET_ORGANIZER
+):
+    raise ImproperlyConfigured(
+        "MEETING_PROVIDER=google_meet needs GOOGLE_MEET_CREDENTIALS_FILE (the service account's "
+        "JSON key, an existing file; now "
+        f"{GOOGLE_MEET_CREDENTIALS_FILE or 'unset'}) and GOOGLE_MEET_ORGANIZER (the Workspace "
+        f"user the meetings are created as; now {GOOGLE_MEET_ORGANIZER or 'unset'}). Set both, "
+        "or use MEETING_PROVIDER=jitsi (see .env.example and docs/video-calls.md)."
+    )
 
 # Automated verification (ventanilla/checks; docs/checks.md).
 # The Whisper model in CTranslate2 format; `make setup` assembles the default one.
@@ -194,6 +238,8 @@ SIGNATURE_CRL_DIR = Path(env.str("SIGNATURE_CRL_DIR", default=str(VAR_DIR / "tru
 # The procedure.
 REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=3)
 CORRECTION_LINK_DAYS = env.int("CORRECTION_LINK_DAYS", default=15)
+# Days the "this was not me" link sent to the previous email and phone stays valid.
+CONTACT_CHANGE_REPORT_DAYS = env.int("CONTACT_CHANGE_REPORT_DAYS", default=7)
 # A case under review is "at risk" this many hours before its deadline: queue filter,
 # supervisors' dashboard and alert emails.
 STAFF_AT_RISK_HOURS = env.int("STAFF_AT_RISK_HOURS", default=24)

@@ -24,3 +24,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"ventanilla-test-{os.getpid()}.sqlite3")
     }
+
+# SMS the tests queue are written under the throwaway folder, never to var/sms (unless a
+# test names its own folder for a worker process it starts).
+if "SMS_FILE_DIR" not in os.environ:
+    SMS_FILE_DIR = Path(os.environ["PRIVATE_STORAGE_DIR"]) / "sms"  # noqa: F405

@@ -6,54 +6,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('appointments', '0002_initial'),
+        ("appointments", "0002_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='analyst',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to=settings.AUTH_USER_MODEL),
+            model_name="appointment",
+            name="analyst",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='updated_at',
+            model_name="appointment",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AlterField(
-            model_name='appointment',
-            name='status',
-            field=models.CharField(choices=[('scheduled', 'Agendada'), ('held', 'Realizada'), ('cancelled', 'Cancelada'), ('no_show', 'El ciudadano no se presentó')], default='scheduled', max_length=16),
+            model_name="appointment",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("scheduled", "Agendada"),
+                    ("held", "Realizada"),
+                    ("cancelled", "Cancelada"),
+                    ("no_show", "El ciudadano no se presentó"),
+                ],
+                default="scheduled",
+                max_length=16,
+            ),
         ),
         migrations.CreateModel(
-            name='CallSlot',
+            name="CallSlot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('starts_at', models.DateTimeField(db_index=True)),
-                ('ends_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('withdrawn_at', models.DateTimeField(blank=True, null=True)),
-                ('analyst', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='call_slots', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("starts_at", models.DateTimeField(db_index=True)),
+                ("ends_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("withdrawn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "analyst",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="call_slots",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['starts_at', 'analyst_id'],
+                "ordering": ["starts_at", "analyst_id"],
             },
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='slot',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointment', to='appointments.callslot'),
+            model_name="appointment",
+            name="slot",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointment",
+                to="appointments.callslot",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='callslot',
-            constraint=models.UniqueConstraint(fields=('analyst', 'starts_at'), name='call_slot_one_per_analyst_and_start'),
+            model_name="callslot",
+            constraint=models.UniqueConstraint(
+                fields=("analyst", "starts_at"), name="call_slot_one_per_analyst_and_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='callslot',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='call_slot_ends_after_start'),
+            model_name="callslot",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))),
+                name="call_slot_ends_after_start",
+            ),
         ),
     ]

@@ -126,8 +126,8 @@ PAGES_ACT = {
         "call_scheduled",
     ),
     "call outcome": (
-        lambda w: f"/gestion/tramites/{w.scheduled.number}/resultado/",
-        lambda: {"outcome-identity_validated": "false", "outcome-notes": "No coincide el rostro."},
+        lambda w: f"/gestion/tramites/{w.scheduled.number}/videollamada/resultado/",
+        lambda: {"call-outcome": "not_validated", "call-notes": "No coincide el rostro."},
         "scheduled",
         "identity_rejected",
     ),

@@ -61,7 +61,6 @@ PAGES: dict[str, tuple[str, frozenset]] = {
     "correction": ("post", DECIDERS),
     "reject": ("post", DECIDERS),
     "invite": ("post", DECIDERS),
-    "call_outcome": ("post", DECIDERS),
     "document": ("get", CASE_READERS),
     "video_still": ("get", CASE_READERS),
     "checks_rerun": ("post", DECIDERS),
@@ -72,6 +71,14 @@ PAGES: dict[str, tuple[str, frozenset]] = {
     "dashboard": ("get", frozenset({SUP, AUD})),
     "audit": ("get", frozenset({SUP, AUD, ADM})),
     "audit_export": ("get", frozenset({SUP, AUD, ADM})),
+    "accept": ("post", DECIDERS),
+    # Analysts publish their own call slots, supervisors anyone's.
+    "slots": ("post", DECIDERS),
+    "slot_withdraw": ("post", DECIDERS),
+    "call": ("get", CASE_READERS),
+    "call_record": ("post", DECIDERS),
+    "fraud_reviews": ("get", frozenset({SUP, AUD})),
+    "fraud_review_close": ("post", frozenset({SUP})),
     "staff": ("get", frozenset({ADM})),
     "staff_new": ("post", frozenset({ADM})),
     "staff_detail": ("post", frozenset({ADM})),
@@ -93,6 +100,7 @@ ENDPOINTS: dict[tuple[str, str], frozenset] = {
     ("post", "/api/v1/staff/cases/{number}/invite"): DECIDERS,
     ("post", "/api/v1/staff/cases/{number}/call-outcome"): DECIDERS,
     ("post", "/api/v1/staff/cases/{number}/checks"): DECIDERS,
+    ("post", "/api/v1/staff/cases/{number}/accept"): DECIDERS,
 }
 
 

@@ -128,9 +128,21 @@ def _menu(page: str) -> set[str]:
 @pytest.mark.parametrize(
     ("persona", "page", "links"),
     [
-        ("analyst", QUEUE, {"Cola", "Mi cuenta"}),
-        ("supervisor", QUEUE, {"Cola", "Tablero", "Auditoría", "Calendario", "Mi cuenta"}),
-        ("auditor", QUEUE, {"Cola", "Tablero", "Auditoría", "Mi cuenta"}),
+        ("analyst", QUEUE, {"Cola", "Horarios de videollamada", "Mi cuenta"}),
+        (
+            "supervisor",
+            QUEUE,
+            {
+                "Cola",
+                "Tablero",
+                "Horarios de videollamada",
+                "Suplantaciones",
+                "Auditoría",
+                "Calendario",
+                "Mi cuenta",
+            },
+        ),
+        ("auditor", QUEUE, {"Cola", "Tablero", "Suplantaciones", "Auditoría", "Mi cuenta"}),
         ("administrator", STAFF, {"Auditoría", "Personal", "Calendario", "Mi cuenta"}),
     ],
 )

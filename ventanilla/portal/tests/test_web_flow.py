@@ -314,15 +314,20 @@ def test_case_through_the_web_pages(
     assert str(event.get("url")) in _texts(invitation)
     assert str(event.get("url")) in desk.locator("main").inner_text()
 
-    # 7. After the call: identity validated; the registry takes the new email.
-    outcome_form = desk.locator("form").filter(
-        has=desk.get_by_role("heading", name="Resultado de la videollamada")
-    )
-    outcome_form.get_by_label("Identidad validada", exact=True).check()
-    outcome_form.get_by_label(re.compile("Notas")).fill(
+    # 7. The call, on its own screen: each identity question answered as expected, then
+    # identity validated; the registry takes the new email.
+    desk.get_by_role("link", name=re.compile("pantalla de la videollamada")).click()
+    questions = desk.locator("#preguntas tbody fieldset")
+    expect(questions.first).to_be_visible()
+    for index in range(questions.count()):
+        # USWDS draws its own radio button: the person clicks the label.
+        questions.nth(index).locator("label").get_by_text("Coincide", exact=True).click()
+        expect(questions.nth(index).get_by_label("Coincide", exact=True)).to_be_checked()
+    desk.locator("label").get_by_text("Identidad validada", exact=True).click()
+    desk.get_by_label(re.compile("Notas")).fill(
         "Mostró la cédula original; respondió correctamente las preguntas."
     )
-    outcome_form.get_by_role("button", name="Registrar resultado").click()
+    desk.get_by_role("button", name="Registrar resultado").click()
     expect(desk.locator("#case-status")).to_contain_text("Datos actualizados")
     desk.get_by_role("link", name="ver registro").click()
     expect(desk).to_have_url(live_server.url + f"/gestion/asegurados/{fields['id_number']}/")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from ventanilla.appointments.reminders import appointments_send_reminders
 from ventanilla.cases.scheduler import (
     cases_alert_breach_risk,
     cases_daily_digest,
@@ -43,6 +44,7 @@ class Command(BaseCommand):
             drafts = drafts_purge_expired()
             alerts = cases_alert_breach_risk()
             digests = cases_daily_digest()
+            reminders = appointments_send_reminders()
             if checks or emails or drafts:
                 logger.info(
                     "requeued %s case checks and %s emails; deleted %s expired drafts",
@@ -54,6 +56,8 @@ class Command(BaseCommand):
                 logger.info(
                     "queued %s breach alerts and %s daily digests to staff", alerts, digests
                 )
+            if reminders:
+                logger.info("queued %s video-call reminders to citizens", reminders)
             if once:
                 return
             for _ in range(settings.SCHEDULER_INTERVAL_SECONDS):
