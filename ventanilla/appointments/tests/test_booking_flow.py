@@ -270,3 +270,20 @@ def test_a_withdrawn_case_gives_its_slot_back(client, analyst, madrid_case):
     assert f'value="{slot.pk}"' in page
     assert client.post(url, {"slot": slot.pk}).status_code == 302
     assert Appointment.objects.get(slot=slot).case == other
+
+
+@pytest.mark.django_db
+def test_the_booking_page_in_english_writes_dates_the_english_way(client, analyst, madrid_case):
+    day = next_working_day()
+    first, *_ = publish(analyst, day)
+    url = f"/tramite/videollamada/{booking_token(madrid_case)}/"
+    client.cookies["django_language"] = "en"
+
+    _, page = _page(client, url)
+    assert f"{day:%A} {day.day} {day:%B}" in page  # "Monday 30 November"
+    assert " de " + f"{day:%B}" not in page
+
+    client.post(url, {"slot": first.pk})
+    _, page = _page(client, url)
+    assert f"{day:%A} {day.day} {day:%B} {day.year}" in page
+    assert "Madrid" in page
