@@ -44,6 +44,7 @@ def pytest_collection_modifyitems(items):
                 "@pytest.mark.django_db(transaction=True, serialized_rollback=True)"
             )
 
+
 ROOT = Path(__file__).resolve().parent
 PASSWORD = "una-clave-de-prueba-larga"
 
