@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from ventanilla.appointments.models import CallSlot
+from ventanilla.appointments.services import slots_publish
 from ventanilla.cases import services
 from ventanilla.cases.models import Case
 from ventanilla.checks.services import case_checks_run
@@ -83,6 +85,7 @@ class Command(BaseCommand):
                     "phone": "+593" + person["ecuador_mobile"][1:],
                 },
             )
+        self._call_slots(users["analista"])
         if Case.objects.exists():
             self.stdout.write("Los trámites de demostración ya existen; no se crean otros.")
         else:
@@ -99,6 +102,23 @@ class Command(BaseCommand):
             f"Usuarios de demostración (contraseña «{DEMO_PASSWORD}»): "
             + ", ".join(f"{u} ({r.label})" for u, r, _ in STAFF)
         )
+
+    def _call_slots(self, analyst):
+        """The analyst's video-call times for the next two weeks (09:00-12:00 Ecuador time),
+        so that a citizen's booking link offers something; kept when they exist."""
+        if CallSlot.objects.filter(analyst=analyst, starts_at__gt=timezone.now()).exists():
+            return
+        today = timezone.localdate()
+        made = slots_publish(
+            actor=analyst,
+            analyst=analyst,
+            first_day=today + dt.timedelta(days=1),
+            last_day=today + dt.timedelta(days=14),
+            start_time=dt.time(9, 0),
+            end_time=dt.time(12, 0),
+            minutes=30,
+        )
+        self.stdout.write(f"Horarios de videollamada de DEMOSTRACIÓN publicados: {len(made)}")
 
     @transaction.atomic
     def _cases(self, analyst):
