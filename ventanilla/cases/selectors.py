@@ -14,6 +14,7 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from ventanilla.appointments.timezones import zone_place
 from ventanilla.staff.roles import Permission, can
 from ventanilla.workdays.selectors import ECUADOR, non_working_dates, working_days_left
 
@@ -486,7 +487,7 @@ def case_citizen_summary(case: Case, *, now: dt.datetime | None = None) -> dict:
                 % {
                     "date": dateformat.format(local, _day_format()),
                     "time": dateformat.format(local, _TIME),
-                    "zone": appointment.citizen_timezone,
+                    "zone": zone_place(appointment.citizen_timezone),
                 },
             }
             happening_now = _(
