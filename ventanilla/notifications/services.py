@@ -6,7 +6,6 @@ task sends it, and the scheduler re-enqueues anything a dead worker left behind.
 """
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,9 +13,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from .models import OutboundEmail
-
-logger = logging.getLogger(__name__)
+from .models import OutboundEmail, OutboundSms
+from .outbox import outbox_claim, outbox_requeue, outbox_send_failed
+from .sms import sms_send_enqueue
 
 TEMPLATE_DIR = "notifications/email"
 
@@ -67,23 +66,9 @@ def _enqueue_send(email_id: int, run_after: dt.datetime | None = None) -> None:
     task.enqueue(email_id)
 
 
-def _claim(email_id: int) -> OutboundEmail | None:
-    """Take the message for this worker; None when another worker has it, or it is done."""
-    now = timezone.now()
-    claimed = OutboundEmail.objects.filter(
-        pk=email_id, status=OutboundEmail.Status.PENDING, next_attempt_at__lte=now
-    ).update(status=OutboundEmail.Status.SENDING, claimed_at=now)
-    return OutboundEmail.objects.get(pk=email_id) if claimed else None
-
-
-def retry_delay(attempts: int) -> dt.timedelta:
-    """1, 2, 4 ... minutes, at most an hour, between attempts."""
-    return dt.timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
-
-
 def email_send(*, email_id: int) -> OutboundEmail | None:
     """Send one queued message over SMTP, recording success or scheduling a retry."""
-    email = _claim(email_id)
+    email = outbox_claim(OutboundEmail, email_id)
     if email is None:
         return None
     message = EmailMultiAlternatives(
@@ -100,18 +85,9 @@ def email_send(*, email_id: int) -> OutboundEmail | None:
     try:
         message.send()
     except Exception as exc:  # any SMTP or network failure: keep the message, try later
-        email.attempts += 1
-        email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        if email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
-            email.status = OutboundEmail.Status.FAILED
-        else:
-            email.status = OutboundEmail.Status.PENDING
-            email.next_attempt_at = timezone.now() + retry_delay(email.attempts)
-        email.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-        logger.warning("email %s to case %s failed: %s", email.pk, email.case_id, email.last_error)
-        if email.status == OutboundEmail.Status.PENDING:
-            _enqueue_send(email.pk, run_after=email.next_attempt_at)
-        return email
+        return outbox_send_failed(
+            email, exc, max_attempts=settings.EMAIL_MAX_ATTEMPTS, enqueue=_enqueue_send
+        )
     email.attempts += 1
     email.status = OutboundEmail.Status.SENT
     email.sent_at = timezone.now()
@@ -126,22 +102,7 @@ def outbox_requeue_stalled() -> int:
 
     Run periodically by the scheduler; sending stays safe because of the claim.
     """
-    now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
-    OutboundEmail.objects.filter(status=OutboundEmail.Status.SENDING, claimed_at__lt=stale).update(
-        status=OutboundEmail.Status.PENDING, next_attempt_at=now
-    )
-    due = list(
-        OutboundEmail.objects.filter(
-            status=OutboundEmail.Status.PENDING, next_attempt_at__lt=stale
-        ).values_list("pk", flat=True)
-    )
-    # Push the due time forward so a still-dead worker does not get the same message
-    # enqueued again at every tick.
-    OutboundEmail.objects.filter(pk__in=due).update(next_attempt_at=now)
-    for email_id in due:
-        _enqueue_send(email_id)
-    from .sms import sms_requeue_stalled
-
     # Text messages ride the same scheduler tick (run_scheduler calls this function).
-    return len(due) + sms_requeue_stalled()
+    return outbox_requeue(OutboundEmail, _enqueue_send) + outbox_requeue(
+        OutboundSms, sms_send_enqueue
+    )
