@@ -186,11 +186,15 @@ def staff_sign_in_failed(*, request, username: str) -> None:
         )
 
 
-def _code_failed(request, user, *, step: str) -> None:
-    """Count a wrong code like a wrong password; sign out and lock at the limit."""
+def _code_failed(request, user, *, step: str, refusal: Exception | None = None, **details):
+    """Count a wrong code (or a refused passkey) like a wrong password, recording the step
+    and `details`; sign out and lock at the limit, else raise `refusal` (by default: the
+    code is wrong)."""
     username = user.get_username()
     user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-    _sign_in_audit(request, action="staff.otp_failed", actor=user, username=username, step=step)
+    _sign_in_audit(
+        request, action="staff.otp_failed", actor=user, username=username, step=step, **details
+    )
     if getattr(request, "axes_locked_out", False):
         until = lockout_ends_at(request, username)
         _sign_in_audit(
@@ -202,7 +206,7 @@ def _code_failed(request, user, *, step: str) -> None:
         )
         auth_logout(request)
         raise StaffLockedOut(username, until)
-    raise SecondFactorRefused(
+    raise refusal or SecondFactorRefused(
         _(
             "El código no es correcto o ya venció. Escriba el código que muestra ahora su aplicación."
         )
@@ -776,30 +780,8 @@ def passkey_authentication_options(*, request) -> str:
 
 
 def _passkey_failed(request, user, *, reason: str, message: str) -> None:
-    """Count a refused passkey like a wrong code (django-axes), record why; sign out and
-    lock at the limit."""
-    username = user.get_username()
-    user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
-    _sign_in_audit(
-        request,
-        action="staff.otp_failed",
-        actor=user,
-        username=username,
-        step="passkey",
-        reason=reason,
-    )
-    if getattr(request, "axes_locked_out", False):
-        until = lockout_ends_at(request, username)
-        _sign_in_audit(
-            request,
-            action="staff.locked_out",
-            actor=user,
-            username=username,
-            until=until.isoformat() if until else None,
-        )
-        auth_logout(request)
-        raise StaffLockedOut(username, until)
-    raise PasskeyRefused(message)
+    """Count a refused passkey like a wrong code (django-axes), recording why."""
+    _code_failed(request, user, step="passkey", refusal=PasskeyRefused(message), reason=reason)
 
 
 def passkey_sign_in(*, request, credential_json):
