@@ -242,11 +242,32 @@ def _address(from_email: str) -> str:
     return from_email.rsplit("<", 1)[-1].rstrip(">").strip()
 
 
+def appointment_calendar_part(appointment: Appointment, *, method: str = "REQUEST") -> dict:
+    """The call as an email attachment calendar programs accept (REQUEST or CANCEL)."""
+    return {
+        "filename": "videollamada-iess-cancelada.ics"
+        if method == "CANCEL"
+        else "videollamada-iess.ics",
+        "content_type": f"text/calendar; method={method}; charset=utf-8",
+        "content": appointment_ics(appointment, method=method),
+    }
+
+
+def appointment_mark_cancelled(appointment: Appointment) -> int | None:
+    """Cancel the call: its slot is free again, and SEQUENCE + 1, since calendar programs
+    drop the event when the same UID comes with a higher SEQUENCE. Returns the freed slot."""
+    freed = appointment.slot_id
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.slot = None
+    appointment.ical_sequence += 1
+    appointment.save(update_fields=["status", "slot", "ical_sequence", "updated_at"])
+    return freed
+
+
 def appointment_email_queue(*, appointment: Appointment, template: str, method: str = "REQUEST"):
     """Queue one of the call's emails (call_invitation, call_updated, call_cancelled) with
     its calendar part; one message per UID and SEQUENCE."""
     case = appointment.case
-    cancelled = method == "CANCEL"
     return email_queue(
         template=template,
         to=case.email,
@@ -259,15 +280,7 @@ def appointment_email_queue(*, appointment: Appointment, template: str, method: 
             "booked_by_citizen": BookingLink.objects.filter(case=case).exists(),
             "cutoff_hours": settings.CALL_CHANGE_CUTOFF_HOURS,
         },
-        attachments=[
-            {
-                "filename": "videollamada-iess-cancelada.ics"
-                if cancelled
-                else "videollamada-iess.ics",
-                "content_type": f"text/calendar; method={method}; charset=utf-8",
-                "content": appointment_ics(appointment, method=method),
-            }
-        ],
+        attachments=[appointment_calendar_part(appointment, method=method)],
         dedupe_key=f"{template}:{appointment.ical_uid}:{appointment.ical_sequence}",
     )
 
@@ -430,11 +443,7 @@ def appointment_cancel(*, appointment: Appointment, reason: str = "") -> Appoint
     the calendar cancellation (METHOD:CANCEL, same UID, SEQUENCE + 1)."""
     appointment, case = _lock_live(appointment)
     _refuse_after_cutoff(appointment)
-    freed = appointment.slot_id
-    appointment.status = Appointment.Status.CANCELLED
-    appointment.slot = None
-    appointment.ical_sequence += 1
-    appointment.save(update_fields=["status", "slot", "ical_sequence", "updated_at"])
+    freed = appointment_mark_cancelled(appointment)
     statemachine.transition(
         case,
         CaseStatus.CALL_PENDING,

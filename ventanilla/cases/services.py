@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ventanilla.appointments.services import (
+    appointment_calendar_part,
     appointment_create,
     appointment_email_queue,
-    appointment_ics,
+    appointment_mark_cancelled,
     booking_invitation_send,
 )
 from ventanilla.appointments.timezones import ECUADOR_TZ
@@ -522,11 +523,7 @@ def case_withdraw(*, case: Case, reason: str = "") -> Case:
     cancelled = case.appointments.filter(status=Appointment.Status.SCHEDULED).first()
     attachments = []
     if cancelled is not None:
-        cancelled.status = Appointment.Status.CANCELLED
-        # Calendar programs drop the event when the same UID comes with a higher SEQUENCE.
-        cancelled.ical_sequence += 1
-        cancelled.slot = None  # the published slot is free for someone else
-        cancelled.save(update_fields=["status", "ical_sequence", "slot", "updated_at"])
+        appointment_mark_cancelled(cancelled)
         audit_log(
             action="appointment.cancelled",
             actor=CITIZEN,
@@ -536,13 +533,7 @@ def case_withdraw(*, case: Case, reason: str = "") -> Case:
             new={"status": Appointment.Status.CANCELLED},
             reason="Desistimiento del trámite",
         )
-        attachments.append(
-            {
-                "filename": "videollamada-iess-cancelada.ics",
-                "content_type": "text/calendar; method=CANCEL; charset=utf-8",
-                "content": appointment_ics(cancelled, method="CANCEL"),
-            }
-        )
+        attachments.append(appointment_calendar_part(cancelled, method="CANCEL"))
     email_queue(
         template="case_withdrawn",
         to=case.email,
