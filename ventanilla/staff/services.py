@@ -61,6 +61,7 @@ from ventanilla.audit.services import audit_log
 from ventanilla.cases.services import client_ref_for
 from ventanilla.notifications.services import email_queue
 
+from .decorators import is_verified
 from .models import ApiToken, PasskeyDevice
 from .roles import Role, is_staff_member
 from .selectors import lockout_ends_at, totp_device_confirmed
@@ -600,11 +601,6 @@ def passkeys_of(user):
     return PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
 
 
-def _user_verified(user) -> bool:
-    check = getattr(user, "is_verified", None)
-    return bool(user.is_authenticated and check and check())
-
-
 def _challenge_keep(request, key: str, challenge: bytes) -> None:
     request.session[key] = {
         "challenge": bytes_to_base64url(challenge),
@@ -669,7 +665,7 @@ def passkey_name_clean(name: str) -> str:
 
 
 def _refuse_unless_verified_staff(user) -> None:
-    if not (_user_verified(user) and is_staff_member(user)):
+    if not (is_verified(user) and is_staff_member(user)):
         raise PasskeyRefused(
             _(
                 "Para agregar una llave de acceso, ingrese primero con su contraseña y el "
