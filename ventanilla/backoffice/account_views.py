@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.models import PasskeyDevice
 from ventanilla.staff.roles import Permission
+from ventanilla.staff.selectors import passkeys_of
 from ventanilla.staff.services import (
     PASSKEY_NAME_MAX_LENGTH,
     PasskeyRefused,
@@ -25,7 +26,6 @@ from ventanilla.staff.services import (
     passkey_register,
     passkey_registration_options,
     passkey_remove,
-    passkeys_of,
 )
 
 from .auth_views import json_body, json_refusal

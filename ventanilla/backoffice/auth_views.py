@@ -22,14 +22,13 @@ from django.views.decorators.http import require_POST
 from ventanilla.staff.decorators import is_verified, second_factor_url
 from ventanilla.staff.forms import EnrolmentForm, SecondFactorForm
 from ventanilla.staff.lockout import lockout_page
-from ventanilla.staff.selectors import totp_device_confirmed
+from ventanilla.staff.selectors import passkeys_of, totp_device_confirmed
 from ventanilla.staff.services import (
     PasskeyRefused,
     SecondFactorRefused,
     StaffLockedOut,
     passkey_authentication_options,
     passkey_sign_in,
-    passkeys_of,
     staff_second_factor_verify,
     staff_sign_in_failed,
     staff_sign_out,

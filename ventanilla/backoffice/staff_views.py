@@ -3,25 +3,21 @@ where a new colleague sets their password. The rules live in ventanilla/staff/se
 these views parse, call one service and render."""
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.models import Group
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from ventanilla.audit.models import AuditEvent
 from ventanilla.cases.models import OPEN_STATUSES, Case
 from ventanilla.staff import services
 from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, Role, can
+from ventanilla.staff.selectors import staff_accounts
 
 from .forms import StaffAccountForm, StaffRolesForm
 
@@ -47,41 +43,12 @@ def home(request):
 # --- staff accounts -----------------------------------------------------------------------
 
 
-def _staff_accounts():
-    """Everyone holding a Ventanilla role (active or not), with their roles, whether they
-    have an authenticator app and their last complete sign-in: three queries in all."""
-    last_sign_in = (
-        AuditEvent.objects.filter(actor=OuterRef("pk"), action="staff.signed_in")
-        .order_by("-at")
-        .values("at")[:1]
-    )
-    return (
-        get_user_model()
-        .objects.filter(groups__name__in=Role.values)
-        .distinct()
-        .annotate(
-            has_authenticator=Exists(
-                TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
-            ),
-            last_sign_in=Subquery(last_sign_in),
-        )
-        .prefetch_related(
-            Prefetch(
-                "groups",
-                queryset=Group.objects.filter(name__in=Role.values).order_by("name"),
-                to_attr="role_groups",
-            )
-        )
-        .order_by("username")
-    )
-
-
 def _role_labels(account) -> list[str]:
     return [Role(group.name).label for group in account.role_groups]
 
 
 def _account_or_404(user_id: int):
-    account = _staff_accounts().filter(pk=user_id).first()
+    account = staff_accounts().filter(pk=user_id).first()
     if account is None:
         raise Http404
     return account
@@ -97,7 +64,7 @@ def _detail_url(account) -> str:
 
 @staff_required(Permission.MANAGE_STAFF)
 def staff_list(request):
-    accounts = list(_staff_accounts())
+    accounts = list(staff_accounts())
     for account in accounts:
         account.role_labels = _role_labels(account)
     return render(request, "backoffice/staff_list.html", {"accounts": accounts})

@@ -593,14 +593,6 @@ class PasskeyRefused(SecondFactorRefused):
     """A passkey ceremony was refused; the message says why and what to do, in Spanish."""
 
 
-def passkeys_of(user):
-    """The user's passkeys, oldest first (none for an anonymous user). A read, kept here
-    beside the passkey use cases."""
-    if not user or not user.is_authenticated:
-        return PasskeyDevice.objects.none()
-    return PasskeyDevice.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
-
-
 def _challenge_keep(request, key: str, challenge: bytes) -> None:
     request.session[key] = {
         "challenge": bytes_to_base64url(challenge),
