@@ -23,7 +23,7 @@ from ventanilla.review.forms import CallRecordForm
 from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, can
 
-from .views import _case_or_404, _panels
+from .views import case_or_404, evidence_panels
 
 # The evidence the analyst holds up against the face on the call.
 CALL_PANELS = (DocumentKind.ID_FRONT, DocumentKind.SELFIE, "video_still")
@@ -35,7 +35,9 @@ def _evidence(case) -> list[dict]:
     current = {doc.kind: doc for doc in case.documents.all() if doc.is_current}
     face_match = next((r for r in checks_for_case(case) if r.name == CheckName.FACE_MATCH), None)
     crops = {a.name: a for a in face_match.attachments.all()} if face_match else {}
-    return [panel for panel in _panels(case, current, crops) if panel["kind"] in CALL_PANELS]
+    return [
+        panel for panel in evidence_panels(case, current, crops) if panel["kind"] in CALL_PANELS
+    ]
 
 
 def _call_page(request, case, *, form=None, status=200):
@@ -72,7 +74,7 @@ def _call_page(request, case, *, form=None, status=200):
 
 @staff_required(Permission.VIEW_CASES)
 def call(request, number):
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     # The page shows the fingerprint code and dates that answer the identity questions.
     audit_log(action="call_screen.viewed", actor=request.user, case=case, obj=case)
     return _call_page(request, case)
@@ -82,7 +84,7 @@ def call(request, number):
 @staff_required(Permission.DECIDE)
 def call_record(request, number):
     """Record the call's outcome with the analyst's answers to the identity questions."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = CallRecordForm(
         request.POST, questions=review_selectors.call_questions(case), prefix="call"
     )

@@ -34,7 +34,7 @@ from ventanilla.workdays.selectors import working_days_left
 from .forms import CorrectionActionForm, InviteActionForm, RejectActionForm
 
 
-def _case_or_404(request, number):
+def case_or_404(request, number):
     case = case_for_staff(request.user, number)
     if case is None:
         raise Http404
@@ -67,7 +67,7 @@ def _case_page(request, case, *, checklist_form=None, note_form=None, status=200
         "case": case,
         "deadline": _deadline(case),
         "documents": documents,
-        "panels": _panels(case, current, crops),
+        "panels": evidence_panels(case, current, crops),
         "video": current.get(DocumentKind.VIDEO),
         "statement": review_selectors.statement_clauses(video_statement),
         "video_statement": video_statement,
@@ -126,7 +126,7 @@ def _deadline(case) -> dict | None:
     }
 
 
-def _panels(case, current: dict, crops: dict) -> list[dict]:
+def evidence_panels(case, current: dict, crops: dict) -> list[dict]:
     """The ID's two sides, the selfie and a still of the video, to set side by side.
     A PDF cannot be an <img>: then the face the checks cut out of it stands in."""
     panels = []
@@ -176,7 +176,7 @@ def _panels(case, current: dict, crops: dict) -> list[dict]:
 
 @staff_required(Permission.VIEW_CASES)
 def case_detail(request, number):
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     audit_log(action="case.viewed", actor=request.user, case=case, obj=case)
     return _case_page(request, case)
 
@@ -185,7 +185,7 @@ def case_detail(request, number):
 @staff_required(Permission.DECIDE)
 def checklist_save(request, number):
     """Save the analyst's checklist of the seed's rules (a new version each time)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = ChecklistForm(request.POST, prefix="checklist")
     if form.is_valid():
         try:
@@ -213,7 +213,7 @@ def checklist_save(request, number):
 @staff_required(Permission.DECIDE)
 def note_add(request, number):
     """Add an internal note (staff only, never shown to the citizen)."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = NoteForm(request.POST, prefix="note")
     if form.is_valid():
         try:
@@ -233,7 +233,7 @@ def note_add(request, number):
 def video_still(request, number, document_id):
     """A frame of the citizen's video at a quarter of its length, as a JPEG: staff only,
     audited as a view of the video, never cached."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     doc = Document.objects.filter(case=case, pk=document_id, kind=DocumentKind.VIDEO).first()
     if doc is None:
         raise Http404
@@ -261,7 +261,7 @@ def video_still(request, number, document_id):
 
 
 def _decide(request, number, form_class, prefix, run):
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     form = form_class(request.POST, prefix=prefix)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -329,7 +329,7 @@ def invite(request, number):
 @staff_required(Permission.DECIDE)
 def accept_requirements(request, number):
     """Approve the requirements; the citizen gets their link to book the call."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     try:
         services.case_accept_requirements(case=case, actor=request.user)
     except IllegalTransition as exc:
@@ -350,7 +350,7 @@ def accept_requirements(request, number):
 @staff_required(Permission.VIEW_DOCUMENTS)
 def document(request, number, document_id):
     """Serve one stored file to staff. Every view is audited; nothing is cached."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     doc = Document.objects.filter(case=case, pk=document_id).first()
     if doc is None:
         raise Http404
@@ -378,7 +378,7 @@ def document(request, number, document_id):
 @require_POST
 @staff_required(Permission.DECIDE)
 def checks_rerun(request, number):
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     try:
         case_checks_request(case=case, actor=request.user)
     except ChecksRefused as exc:
@@ -394,7 +394,7 @@ def checks_rerun(request, number):
 @staff_required(Permission.VIEW_DOCUMENTS)
 def check_attachment(request, number, attachment_id):
     """A face crop or other check evidence: biometric data, staff only, audited, never cached."""
-    case = _case_or_404(request, number)
+    case = case_or_404(request, number)
     attachment = (
         CheckAttachment.objects.filter(result__case=case, pk=attachment_id)
         .select_related("result")
