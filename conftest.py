@@ -17,6 +17,7 @@ from django.utils import translation
 
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import api_token_create, staff_user_ensure
+from ventanilla.testing import clamav
 from ventanilla.testing.staff import totp_device_for
 
 
@@ -85,6 +86,14 @@ class SmtpServer:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.1)
         return self.messages
+
+
+@pytest.fixture(scope="session", autouse=True)
+def clamav_daemon():
+    """A real clamd with the test signatures, scanning every upload of the session
+    (ventanilla/testing/clamav.py; CLAMAV_URL comes from ventanilla.settings.test)."""
+    with clamav.clamd_running(django_settings.CLAMAV_URL) as process:
+        yield process
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,9 @@
 #   - the scheduler (deadlines, reminders, stalled work)
 #   - a mail sink on 127.0.0.1:2525 keeping emails in var/mail/, unless
 #     EMAIL_URL is set (then mail goes where it says).
+#   - ClamAV's daemon scanning every upload, with a demo signature database made
+#     in var/clamav/ (the EICAR test string), unless CLAMAV_URL is set (then
+#     uploads are scanned where it says). freshclam is never run.
 # Respects DATABASE_URL, EMAIL_URL, PORT, SITE_URL and the other variables in
 # .env.example. If any of the processes stops, the others are stopped too.
 set -euo pipefail
@@ -49,6 +52,35 @@ else
   database="$root/var/ventanilla.sqlite3 (SQLite; set DATABASE_URL for another database)"
 fi
 
+# Virus scanning (docs/security.md, E): a clamd of the demo's own unless CLAMAV_URL is set.
+start_clamd=false
+if [ -z "${CLAMAV_URL:-}" ]; then
+  clamd_bin=$(command -v clamd || echo /usr/sbin/clamd)
+  if [ -x "$clamd_bin" ]; then
+    start_clamd=true
+    clamav_dir=$root/var/clamav
+    mkdir -p "$clamav_dir/db"
+    # The EICAR test string, in two pieces so that this script is not itself flagged; a
+    # body signature (.ndb) finds it anywhere in a file, e.g. in a JPEG's comment.
+    eicar_a='X5O!P%@AP[4\PZX54(P^)7CC)7}$'
+    eicar_b='EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+    eicar_hex=$(printf '%s%s' "$eicar_a" "$eicar_b" | od -An -tx1 | tr -d ' \n')
+    printf 'Ventanilla.Demo.EICAR:0:*:%s\n' "$eicar_hex" >"$clamav_dir/db/demo.ndb"
+    cat >"$clamav_dir/clamd.conf" <<CLAMD
+LocalSocket $clamav_dir/clamd.sock
+DatabaseDirectory $clamav_dir/db
+LogFile $clamav_dir/clamd.log
+Foreground yes
+CLAMD
+    export CLAMAV_URL="unix://$clamav_dir/clamd.sock"
+    scanning="ClamAV with demo signatures (the EICAR test string) on $CLAMAV_URL"
+  else
+    scanning="OFF: clamd is missing (make setup installs clamav-daemon); uploads are not scanned"
+  fi
+else
+  scanning="ClamAV at CLAMAV_URL=$CLAMAV_URL"
+fi
+
 say "migrating the database ($database)"
 manage migrate --noinput
 say "loading the demo data"
@@ -88,6 +120,16 @@ start() {
   pids+=("$!")
   names+=("$name")
 }
+if $start_clamd; then
+  # clamd logs to var/clamav/clamd.log; in the foreground it would repeat it all here.
+  start "virus scanner" bash -c 'exec "$0" --config-file="$1" >/dev/null' "$clamd_bin" "$clamav_dir/clamd.conf"
+  for _ in $(seq 1 100); do
+    [ -S "$clamav_dir/clamd.sock" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -S "$clamav_dir/clamd.sock" ] || die "clamd did not start (see $clamav_dir/clamd.log)."
+fi
 if $start_mail_sink; then
   start "mail sink" manage mail_sink --host "$HOST" --port "$MAIL_PORT" --dir "$root/var/mail"
 fi
@@ -123,6 +165,7 @@ cat <<BANNER
                  oathtool --totp -b IESSVENTANILLADEMOIESSVENTANILLA)
    API token:    uv run python manage.py api_token analista
    Emails:       $mail_where
+   Virus scan:   $scanning
    Database:     $database
 ========================================================================
 

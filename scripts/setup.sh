@@ -3,7 +3,9 @@
 # and a run with everything in place takes a few seconds.
 #
 #   1. Debian packages: ffmpeg, espeak-ng, chromium, gettext, fonts-dejavu-core,
-#      tesseract (Spanish) with its headers, cmake and a C++ compiler (dlib is
+#      clamav-daemon (virus scanning of uploads; its signatures are the operator's
+#      job, freshclam is never run here), tesseract (Spanish) with its headers,
+#      cmake and a C++ compiler (dlib is
 #      compiled from source once; uv caches the built wheel), and nodejs + npm
 #      when node or npm is missing (set VENTANILLA_SKIP_APT=1 to
 #      skip this step on a machine without apt where you installed them yourself).
@@ -43,6 +45,9 @@ dpkg -s fonts-dejavu-core >/dev/null 2>&1 || [ -e /usr/share/fonts/truetype/deja
 for pkg in tesseract-ocr tesseract-ocr-spa libtesseract-dev libleptonica-dev pkg-config cmake g++; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
+# ClamAV's daemon scans every upload (docs/security.md, E); the tests and `make run` start
+# their own clamd with a signature database they make.
+command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi

@@ -1,8 +1,8 @@
 """What the staff API shows of a case: plain dicts built from selectors."""
 
-from django.urls import reverse
 from django.utils import timezone
 
+from ventanilla.backoffice.file_links import staff_file_url
 from ventanilla.cases.constants import DECLARED_FIELDS, IdType, Province, ReviewReason
 from ventanilla.cases.selectors import status_label
 from ventanilla.checks.constants import Recommendation
@@ -29,8 +29,16 @@ def queue_item(case) -> dict:
     }
 
 
-def case_detail(case) -> dict:
-    """Everything an analyst sees: fields, files, check results, messages, history."""
+def _file_url(request, case, obj) -> str | None:
+    """A short-lived link bound to the token's staff user (backoffice/file_links.py); None
+    for a file the retention purge deleted."""
+    return staff_file_url(request, case, obj, api=True) or None
+
+
+def case_detail(case, *, request) -> dict:
+    """Everything an analyst sees: fields, files, check results, messages, history.
+
+    ``request`` (the API's, ``request.auth`` the staff user) signs the files' links."""
     data = queue_item(case)
     data["fields"] = {name: getattr(case, name) for name in DECLARED_FIELDS}
     data["labels"] = {
@@ -52,11 +60,12 @@ def case_detail(case) -> dict:
             "sha256": d.sha256,
             "details": d.details,
             "uploaded_at": d.uploaded_at,
-            "url": reverse("backoffice:document", args=[case.number, d.pk]),
+            "url": _file_url(request, case, d),
+            "purged_at": d.purged_at,
         }
         for d in case.documents.all()
     ]
-    data["checks"] = [check_item(case, r) for r in checks_for_case(case)]
+    data["checks"] = [check_item(case, r, request=request) for r in checks_for_case(case)]
     data["verification"] = verification_summary(case)
     data["messages"] = [
         {
@@ -105,7 +114,7 @@ def case_detail(case) -> dict:
     return data
 
 
-def check_item(case, result) -> dict:
+def check_item(case, result, *, request) -> dict:
     """One check as the API contract shows it: name, result, score, evidence, finished_at."""
     return {
         "name": result.name,
@@ -114,10 +123,7 @@ def check_item(case, result) -> dict:
         "summary": result.summary,
         "document": result.document.kind if result.document else None,
         "evidence": result.evidence,
-        "attachments": {
-            a.name: reverse("backoffice:check_attachment", args=[case.number, a.pk])
-            for a in result.attachments.all()
-        },
+        "attachments": {a.name: _file_url(request, case, a) for a in result.attachments.all()},
         "finished_at": result.created_at,
     }
 

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import translation
 from ninja import NinjaAPI, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from ventanilla.audit.client import client_ip
@@ -21,10 +23,11 @@ from ventanilla.cases.selectors import (
 )
 from ventanilla.cases.statemachine import IllegalTransition
 from ventanilla.checks.services import ChecksRefused, case_checks_request
+from ventanilla.ops import ratelimits
 from ventanilla.registry.constants import CONTACT_FIELDS
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.staff.roles import Permission, can, is_staff_member
-from ventanilla.staff.services import api_token_user
+from ventanilla.staff.services import api_token_find, api_token_scope_allows
 
 from . import presenters
 from .schemas import (
@@ -40,25 +43,51 @@ from .schemas import (
     RejectIn,
 )
 
+# What a refused token reads, whatever the reason (none, unknown, expired, revoked, owner
+# disabled or without a second factor).
+UNAUTHENTICATED = (
+    "Falta un token de la API válido: envíe «Authorization: Bearer <token>» con un token "
+    "vigente (manage.py api_token <usuario>)."
+)
+# The answers every staff endpoint may give besides its own: no valid token, or a role or
+# token scope without the permission.
+STAFF_REFUSALS = {401: DetailOut, 403: DetailOut}
+# Too many requests from one client (the public endpoints' rate limits).
+TOO_MANY = {429: DetailOut}
+# A JSON body that cannot be parsed (400), or of the wrong shape or values (422).
+BODY_REFUSALS = {400: DetailOut, 422: ErrorsOut}
+
 
 class Forbidden(Exception):
-    pass
+    """A valid token that may not do this: the message (Spanish) says why."""
+
+    def __init__(self, message: str = "Su rol no permite esta acción."):
+        super().__init__(message)
+        self.message = message
 
 
 class StaffToken(HttpBearer):
     """A staff member's token, and the permission the endpoint needs: checked here, before
-    the body is read, so that a role without it gets 403 whatever it sends."""
+    the body is read, so that a role or a token scope without it gets 403 whatever it sends.
+    The permission must be granted by the owner's current role AND the token's scope. A
+    missing, unknown, expired or revoked token gets the same 401."""
 
     def __init__(self, permission: str):
         super().__init__()
         self.permission = permission
 
     def authenticate(self, request, token):
-        user = api_token_user(token)
-        if user is None or not is_staff_member(user):
+        api_token = api_token_find(token)
+        if api_token is None or not is_staff_member(api_token.user):
             return None
+        user = api_token.user
         if not can(user, self.permission):
             raise Forbidden
+        if not api_token_scope_allows(api_token, self.permission):
+            raise Forbidden(
+                f"El alcance de este token («{api_token.scope}») no permite esta acción: pida "
+                "uno con el alcance «decide» (manage.py api_token <usuario> --scope decide)."
+            )
         request.user = user
         return user
 
@@ -92,7 +121,74 @@ def validation_error(request, exc):
 
 @api.exception_handler(Forbidden)
 def forbidden(request, exc):
-    return api.create_response(request, {"detail": "Su rol no permite esta acción."}, status=403)
+    return api.create_response(request, {"detail": exc.message}, status=403)
+
+
+# What a JSON body or a parameter of the wrong shape answers: the same {"errors": {field:
+# [message]}} as a refused form, in Spanish (pydantic's own messages are English).
+_INVALID_VALUE = {
+    "missing": "Falta este campo.",
+    "json_invalid": "El cuerpo no es JSON válido.",
+    "model_attributes_type": "El cuerpo debe ser un objeto JSON.",
+    "dict_type": "Debe ser un objeto JSON.",
+    "string_type": "Debe ser texto.",
+    "list_type": "Debe ser una lista.",
+    "bool_type": "Debe ser true o false.",
+    "bool_parsing": "Debe ser true o false.",
+    "int_type": "Debe ser un número entero.",
+    "int_parsing": "Debe ser un número entero.",
+    "datetime_type": "Debe ser una fecha y hora ISO 8601 con zona horaria, p. ej. "
+    "2026-03-02T10:00:00-05:00.",
+}
+_BODY_AND_PARAMS = {"body", "payload", "query", "path", "form", "header", "cookie"}
+
+
+def _invalid_field(error: dict) -> str:
+    names = [str(part) for part in error.get("loc", ()) if str(part) not in _BODY_AND_PARAMS]
+    return names[0] if names else "__all__"
+
+
+def _invalid_message(error: dict) -> str:
+    kind = str(error.get("type", ""))
+    if kind in _INVALID_VALUE:
+        return _INVALID_VALUE[kind]
+    if kind.startswith("datetime"):
+        return _INVALID_VALUE["datetime_type"]
+    return "Valor no válido: revise el tipo y el formato que indica el esquema OpenAPI."
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_request(request, exc):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        errors.setdefault(_invalid_field(error), []).append(_invalid_message(error))
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    # Staff endpoints: a case that does not exist or is out of reach answer alike.
+    return api.create_response(
+        request, {"detail": "No existe un trámite con ese número."}, status=404
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    if exc.status_code == 400:
+        # django-ninja's only 400: a body that is not JSON.
+        detail = "El cuerpo de la petición no es JSON válido: envíe un objeto JSON en UTF-8."
+    else:
+        detail = str(exc)
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request, exc):
+    # One answer for every refused token, so that it tells nothing about the key.
+    response = api.create_response(request, {"detail": UNAUTHENTICATED}, status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _submission_schema() -> dict:
@@ -123,9 +219,14 @@ def _submission_schema() -> dict:
 
 @api.post(
     "/cases",
-    response={201: CaseCreatedOut, 422: ErrorsOut},
-    openapi_extra=_submission_schema(),
+    response={201: CaseCreatedOut, 422: ErrorsOut, **TOO_MANY},
+    openapi_extra={**_submission_schema(), **ratelimits.OPENAPI_RETRY_AFTER},
     summary="Ingresar un trámite (formulario y los cinco archivos)",
+)
+@ratelimits.rate_limited(
+    (ratelimits.SUBMISSIONS_PER_CLIENT, ratelimits.client_key),
+    (ratelimits.SUBMISSIONS_PER_ID, ratelimits.posted("id_number")),
+    api=True,
 )
 def case_create(request):
     with translation.override("es"):
@@ -142,7 +243,16 @@ def case_create(request):
 
 
 @api.get(
-    "/cases/{number}", response={200: CaseStatusOut, 404: DetailOut}, summary="Estado de un trámite"
+    "/cases/{number}",
+    response={200: CaseStatusOut, 404: DetailOut, **TOO_MANY},
+    openapi_extra=ratelimits.OPENAPI_RETRY_AFTER,
+    summary="Estado de un trámite",
+)
+@ratelimits.rate_limited(
+    (ratelimits.LOOKUPS_PER_CLIENT, ratelimits.client_key),
+    (ratelimits.LOOKUPS_PER_CASE, ratelimits.view_argument("number")),
+    methods=None,
+    api=True,
 )
 def case_status(request, number: str, id_number: str = ""):
     case = case_for_citizen(number, id_number)
@@ -179,7 +289,7 @@ def _action_out(case):
 @api.get(
     "/staff/cases",
     auth=StaffToken(Permission.VIEW_CASES),
-    response=list[QueueItem],
+    response={200: list[QueueItem], **STAFF_REFUSALS},
     summary="Cola de trámites",
 )
 def staff_queue(request, status: str | None = None):
@@ -190,18 +300,19 @@ def staff_queue(request, status: str | None = None):
 @api.get(
     "/staff/cases/{number}",
     auth=StaffToken(Permission.VIEW_CASES),
+    response={200: dict, 404: DetailOut, **STAFF_REFUSALS},
     summary="Todo lo que ve el analista",
 )
 def staff_case(request, number: str):
     case = _staff_case(request, number)
     audit_log(action="case.viewed", actor=request.auth, case=case, obj=case, reason="api")
-    return presenters.case_detail(case)
+    return presenters.case_detail(case, request=request)
 
 
 @api.post(
     "/staff/cases/{number}/correction",
     auth=StaffToken(Permission.DECIDE),
-    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    response={200: ActionOut, 404: DetailOut, 409: DetailOut, **BODY_REFUSALS, **STAFF_REFUSALS},
 )
 def staff_correction(request, number: str, payload: CorrectionIn):
     case = _staff_case(request, number)
@@ -212,7 +323,7 @@ def staff_correction(request, number: str, payload: CorrectionIn):
 @api.post(
     "/staff/cases/{number}/reject",
     auth=StaffToken(Permission.DECIDE),
-    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    response={200: ActionOut, 404: DetailOut, 409: DetailOut, **BODY_REFUSALS, **STAFF_REFUSALS},
 )
 def staff_reject(request, number: str, payload: RejectIn):
     case = _staff_case(request, number)
@@ -223,7 +334,7 @@ def staff_reject(request, number: str, payload: RejectIn):
 @api.post(
     "/staff/cases/{number}/invite",
     auth=StaffToken(Permission.DECIDE),
-    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    response={200: ActionOut, 404: DetailOut, 409: DetailOut, **BODY_REFUSALS, **STAFF_REFUSALS},
 )
 def staff_invite(request, number: str, payload: InviteIn):
     case = _staff_case(request, number)
@@ -234,7 +345,7 @@ def staff_invite(request, number: str, payload: InviteIn):
 @api.post(
     "/staff/cases/{number}/accept",
     auth=StaffToken(Permission.DECIDE),
-    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    response={200: ActionOut, 404: DetailOut, 409: DetailOut, 422: ErrorsOut, **STAFF_REFUSALS},
     summary="Aprobar los requisitos y enviar al ciudadano el enlace para agendar",
 )
 def staff_accept(request, number: str):
@@ -246,7 +357,7 @@ def staff_accept(request, number: str):
 @api.post(
     "/staff/cases/{number}/call-outcome",
     auth=StaffToken(Permission.DECIDE),
-    response={200: ActionOut, 409: DetailOut, 422: ErrorsOut, 403: DetailOut},
+    response={200: ActionOut, 404: DetailOut, 409: DetailOut, **BODY_REFUSALS, **STAFF_REFUSALS},
 )
 def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
     case = _staff_case(request, number)
@@ -257,7 +368,7 @@ def staff_call_outcome(request, number: str, payload: CallOutcomeIn):
 @api.post(
     "/staff/cases/{number}/checks",
     auth=StaffToken(Permission.DECIDE),
-    response={202: ActionOut, 409: DetailOut, 403: DetailOut},
+    response={202: ActionOut, 404: DetailOut, 409: DetailOut, **STAFF_REFUSALS},
     summary="Volver a ejecutar las verificaciones automáticas",
 )
 def staff_checks_rerun(request, number: str):
@@ -269,7 +380,7 @@ def staff_checks_rerun(request, number: str):
 @api.get(
     "/staff/insured/{id_number}",
     auth=StaffToken(Permission.VIEW_REGISTRY),
-    response={200: dict, 404: DetailOut},
+    response={200: dict, 404: DetailOut, **STAFF_REFUSALS},
 )
 def staff_insured(request, id_number: str):
     person = insured_with_history(id_number=id_number)

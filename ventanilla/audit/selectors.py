@@ -49,6 +49,7 @@ ACTION_LABELS = {
     "staff.signed_out": _("Salió del sistema"),
     "staff.idle_timeout": _("Sesión cerrada por inactividad"),
     "staff.api_token_created": _("Creó una clave de acceso a la API"),
+    "staff.api_token_revoked": _("Revocó una clave de acceso a la API"),
     "audit.exported": _("Exportó resultados de auditoría"),
     "staff.passkey_added": _("Agregó una llave de acceso"),
     "staff.passkey_removed": _("Quitó una llave de acceso"),
@@ -75,6 +76,18 @@ ACTION_LABELS = {
     "registry.fraud_review_opened": _("Revisión por suplantación abierta"),
     "registry.fraud_review_closed": _("Revisión por suplantación cerrada"),
     "fraud_reviews.viewed": _("Consultó las revisiones por suplantación"),
+    "file_link.refused": _(
+        "Enlace a un archivo rechazado (vencido, de otra sesión o de otra persona)"
+    ),
+    "files.keys_rotated": _("Cambió la clave maestra de cifrado de los archivos"),
+    "retention.purged": _("Archivos eliminados al cumplirse el plazo de conservación"),
+    "upload.malware_refused": _("Archivo rechazado por el antivirus"),
+    "privacy.request_registered": _("Registró una solicitud de derechos (LOPDP)"),
+    "privacy.request_viewed": _("Consultó una solicitud de derechos (LOPDP)"),
+    "privacy.requests_viewed": _("Consultó la lista de solicitudes de derechos (LOPDP)"),
+    "privacy.request_answered": _("Atendió una solicitud de derechos (LOPDP)"),
+    "privacy.request_refused": _("Rechazó una solicitud de derechos (LOPDP)"),
+    "privacy.export_downloaded": _("Descargó toda la información de una persona (LOPDP)"),
 }
 
 # Every view or download of a person's files, by staff or by the citizen.
@@ -83,6 +96,7 @@ FILE_ACTIONS = (
     "check_evidence.viewed",
     "draft_file.viewed",
     "request_form.downloaded",
+    "privacy.export_downloaded",
 )
 
 # Changes to who may do what, and to the calendar that sets every deadline.
@@ -95,6 +109,7 @@ ADMINISTRATION_ACTIONS = (
     "staff.reactivated",
     "staff.otp_reset",
     "staff.api_token_created",
+    "staff.api_token_revoked",
     "workdays.holiday_added",
     "workdays.holiday_changed",
     "workdays.holiday_removed",
@@ -141,6 +156,7 @@ OBJECT_TYPES = {
     "staff.apitoken": _("Clave de la API"),
     "auth.user": _("Cuenta del personal"),
     "workdays.holiday": _("Feriado"),
+    "privacy.datasubjectrequest": _("Solicitud de derechos (LOPDP)"),
 }
 
 ACTOR_LABELS = {"citizen": _("Ciudadano"), "system": _("Sistema")}

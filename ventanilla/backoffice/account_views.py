@@ -1,5 +1,6 @@
 """The person's own account page (/gestion/cuenta/): their passkeys, with the JSON endpoints
-of the registration ceremony for static/js/passkey.js. Open to every staff member who
+of the registration ceremony for static/js/passkey.js, and their staff API tokens (each can
+be revoked here). Open to every staff member who
 passed the second factor, whatever their role: it only ever touches their own account.
 Like every back-office page, the endpoints send a session without the second factor to
 the code page (the script follows that redirect). The rules live in
@@ -11,17 +12,20 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from ventanilla.staff.decorators import staff_required
-from ventanilla.staff.models import PasskeyDevice
+from ventanilla.staff.models import ApiToken, PasskeyDevice
 from ventanilla.staff.roles import Permission
 from ventanilla.staff.selectors import passkeys_of
 from ventanilla.staff.services import (
     PASSKEY_NAME_MAX_LENGTH,
     PasskeyRefused,
+    api_token_revoke,
+    api_tokens_of,
     passkey_name_clean,
     passkey_register,
     passkey_registration_options,
@@ -48,11 +52,16 @@ def refusals_as_json(view):
 @staff_required(Permission.USE_BACKOFFICE)
 def account(request):
     """Mi cuenta: seguridad. The person's passkeys (name, added, last used), a button to
-    remove each, and a form to add one."""
+    remove each, and a form to add one; their API tokens, with a button to revoke each."""
     return render(
         request,
         "backoffice/account.html",
-        {"passkeys": passkeys_of(request.user), "name_max_length": PASSKEY_NAME_MAX_LENGTH},
+        {
+            "passkeys": passkeys_of(request.user),
+            "name_max_length": PASSKEY_NAME_MAX_LENGTH,
+            "api_tokens": api_tokens_of(request.user),
+            "now": timezone.now(),
+        },
     )
 
 
@@ -105,5 +114,24 @@ def passkey_delete(request, device_id: int):
             "códigos de respaldo siguen siendo su segundo factor."
         )
         % {"name": device.name},
+    )
+    return redirect("backoffice:account")
+
+
+@require_POST
+@staff_required(Permission.USE_BACKOFFICE)
+def api_token_revoke_own(request, token_id: int):
+    """Revoke one of the person's own API tokens (someone else's answers as a missing one)."""
+    token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+    if token is None:
+        raise Http404
+    api_token_revoke(actor=request.user, token=token)
+    messages.success(
+        request,
+        _(
+            "Se revocó el token %(prefix)s…: desde ahora la API lo rechaza. Si un sistema lo "
+            "usaba, pida uno nuevo."
+        )
+        % {"prefix": token.prefix},
     )
     return redirect("backoffice:account")

@@ -29,14 +29,16 @@ from .views import case_or_404, evidence_panels
 CALL_PANELS = (DocumentKind.ID_FRONT, DocumentKind.SELFIE, "video_still")
 
 
-def _evidence(case) -> list[dict]:
+def _evidence(request, case) -> list[dict]:
     """The case page's panels (same URLs, same audited file views), the ID's front, the
     selfie and the video still only."""
     current = {doc.kind: doc for doc in case.documents.all() if doc.is_current}
     face_match = next((r for r in checks_for_case(case) if r.name == CheckName.FACE_MATCH), None)
     crops = {a.name: a for a in face_match.attachments.all()} if face_match else {}
     return [
-        panel for panel in evidence_panels(case, current, crops) if panel["kind"] in CALL_PANELS
+        panel
+        for panel in evidence_panels(request, case, current, crops)
+        if panel["kind"] in CALL_PANELS
     ]
 
 
@@ -60,7 +62,7 @@ def _call_page(request, case, *, form=None, status=200):
         "case": case,
         "appointment": appointment,
         "missed_calls": sum(a.status == Appointment.Status.NO_SHOW for a in appointments),
-        "panels": _evidence(case),
+        "panels": _evidence(request, case),
         "form": form,
         "question_rows": form.rows(),
         "questions_differ": any(row["differs"] for row in questions),

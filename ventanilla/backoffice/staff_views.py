@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_POST
 from ventanilla.cases.models import OPEN_STATUSES, Case
 from ventanilla.staff import services
 from ventanilla.staff.decorators import staff_required
+from ventanilla.staff.models import ApiToken
 from ventanilla.staff.roles import Permission, Role, can
 from ventanilla.staff.selectors import staff_accounts
 
@@ -119,6 +121,8 @@ def staff_detail(request, user_id: int):
         "is_self": account.pk == request.user.pk,
         "open_cases": _open_cases_held(account),
         "awaiting_password": not account.has_usable_password(),
+        "api_tokens": services.api_tokens_of(account),
+        "now": timezone.now(),
     }
     return render(
         request, "backoffice/staff_detail.html", context, status=400 if form.errors else 200
@@ -167,6 +171,24 @@ def staff_second_factor(request, user_id: int):
             "respaldo. En su próximo ingreso activará una nueva."
         )
         % {"username": account.username},
+    )
+    return redirect(_detail_url(account))
+
+
+@staff_required(Permission.MANAGE_STAFF)
+@require_POST
+def staff_api_token_revoke(request, user_id: int, token_id: int):
+    """An administrator revokes one of a colleague's API tokens (a leaked key, a system
+    retired) without touching the rest of the account."""
+    account = _account_or_404(user_id)
+    token = ApiToken.objects.filter(user=account, pk=token_id).first()
+    if token is None:
+        raise Http404
+    services.api_token_revoke(actor=request.user, token=token)
+    messages.success(
+        request,
+        _("Se revocó el token %(prefix)s… de %(username)s: desde ahora la API lo rechaza.")
+        % {"prefix": token.prefix, "username": account.username},
     )
     return redirect(_detail_url(account))
 

@@ -12,6 +12,14 @@ from . import (
 from .call_views import call, call_record
 from .dashboard_views import audit, audit_export, dashboard
 from .fraud_views import fraud_review_close_view, fraud_reviews
+from .privacy_views import (
+    data_request,
+    data_request_answer_view,
+    data_request_download,
+    data_request_new,
+    data_request_refuse_view,
+    data_requests,
+)
 
 app_name = "backoffice"
 
@@ -56,6 +64,17 @@ urlpatterns = [
     path("fraude/<int:review_id>/cerrar/", fraud_review_close_view, name="fraud_review_close"),
     path("auditoria/", audit, name="audit"),
     path("auditoria/exportar/", audit_export, name="audit_export"),
+    # Data-subject requests (LOPDP): supervisors handle them, auditors see them.
+    path("derechos/", data_requests, name="data_requests"),
+    path("derechos/nueva/", data_request_new, name="data_request_new"),
+    path("derechos/<int:request_id>/", data_request, name="data_request"),
+    path("derechos/<int:request_id>/descargar/", data_request_download, name="data_request_export"),
+    path(
+        "derechos/<int:request_id>/atendida/", data_request_answer_view, name="data_request_answer"
+    ),
+    path(
+        "derechos/<int:request_id>/rechazo/", data_request_refuse_view, name="data_request_refuse"
+    ),
     # The administrators' and supervisors' pages (landing, staff accounts, calendar).
     path("inicio/", staff_views.home, name="home"),
     path("personal/", staff_views.staff_list, name="staff"),
@@ -66,6 +85,11 @@ urlpatterns = [
         "personal/<int:user_id>/segundo-factor/",
         staff_views.staff_second_factor,
         name="staff_second_factor",
+    ),
+    path(
+        "personal/<int:user_id>/tokens/<int:token_id>/revocar/",
+        staff_views.staff_api_token_revoke,
+        name="staff_api_token_revoke",
     ),
     path(
         "personal/<int:user_id>/enlace/",
@@ -95,5 +119,10 @@ urlpatterns = [
         "cuenta/llaves/<int:device_id>/quitar/",
         account_views.passkey_delete,
         name="passkey_remove",
+    ),
+    path(
+        "cuenta/tokens/<int:token_id>/revocar/",
+        account_views.api_token_revoke_own,
+        name="api_token_revoke",
     ),
 ]

@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,9 +20,10 @@ from ventanilla.checks.constants import CheckName
 from ventanilla.checks.models import CheckAttachment
 from ventanilla.checks.selectors import check_run_latest, checks_for_case
 from ventanilla.checks.services import ChecksRefused, case_checks_request
-from ventanilla.documents.constants import DocumentKind
+from ventanilla.documents.constants import EXTENSIONS, DocumentKind
 from ventanilla.documents.models import Document
 from ventanilla.documents.services import document_open
+from ventanilla.documents.viewing import viewable_copy
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.review import media as review_media
 from ventanilla.review import selectors as review_selectors
@@ -31,6 +33,7 @@ from ventanilla.staff.decorators import staff_required
 from ventanilla.staff.roles import Permission, can
 from ventanilla.workdays.selectors import working_days_left
 
+from .file_links import CHECK_ATTACHMENT, DOCUMENT, file_link_required, staff_file_url
 from .forms import CorrectionActionForm, InviteActionForm, RejectActionForm
 
 
@@ -67,7 +70,7 @@ def _case_page(request, case, *, checklist_form=None, note_form=None, status=200
         "case": case,
         "deadline": _deadline(case),
         "documents": documents,
-        "panels": evidence_panels(case, current, crops),
+        "panels": evidence_panels(request, case, current, crops),
         "video": current.get(DocumentKind.VIDEO),
         "statement": review_selectors.statement_clauses(video_statement),
         "video_statement": video_statement,
@@ -126,9 +129,10 @@ def _deadline(case) -> dict | None:
     }
 
 
-def evidence_panels(case, current: dict, crops: dict) -> list[dict]:
+def evidence_panels(request, case, current: dict, crops: dict) -> list[dict]:
     """The ID's two sides, the selfie and a still of the video, to set side by side.
-    A PDF cannot be an <img>: then the face the checks cut out of it stands in."""
+    A PDF cannot be an <img>: then the face the checks cut out of it stands in. The links
+    are the staff member's short-lived ones (file_links)."""
     panels = []
     for kind, crop_name in (
         (DocumentKind.ID_FRONT, "id_front.jpg"),
@@ -142,15 +146,11 @@ def evidence_panels(case, current: dict, crops: dict) -> list[dict]:
                 "kind": kind,
                 "title": DocumentKind(kind).label,
                 "document": doc,
-                "file_url": reverse("backoffice:document", args=[case.number, doc.pk])
-                if doc
-                else "",
-                "image_url": reverse("backoffice:document", args=[case.number, doc.pk])
+                "file_url": staff_file_url(request, case, doc) if doc else "",
+                "image_url": staff_file_url(request, case, doc)
                 if doc and doc.content_type == "image/jpeg"
                 else "",
-                "crop_url": reverse("backoffice:check_attachment", args=[case.number, crop.pk])
-                if crop
-                else "",
+                "crop_url": staff_file_url(request, case, crop) if crop else "",
             }
         )
     video = current.get(DocumentKind.VIDEO)
@@ -160,15 +160,9 @@ def evidence_panels(case, current: dict, crops: dict) -> list[dict]:
             "kind": "video_still",
             "title": _("Cuadro del video (25 % de su duración)"),
             "document": video,
-            "file_url": reverse("backoffice:document", args=[case.number, video.pk])
-            if video
-            else "",
-            "image_url": reverse("backoffice:video_still", args=[case.number, video.pk])
-            if video
-            else "",
-            "crop_url": reverse("backoffice:check_attachment", args=[case.number, crop.pk])
-            if crop
-            else "",
+            "file_url": staff_file_url(request, case, video) if video else "",
+            "image_url": staff_file_url(request, case, video, still=True) if video else "",
+            "crop_url": staff_file_url(request, case, crop) if crop else "",
         }
     )
     return panels
@@ -230,11 +224,14 @@ def note_add(request, number):
 
 
 @staff_required(Permission.VIEW_DOCUMENTS)
+@file_link_required(DOCUMENT, "document_id")
 def video_still(request, number, document_id):
     """A frame of the citizen's video at a quarter of its length, as a JPEG: staff only,
     audited as a view of the video, never cached."""
     case = case_or_404(request, number)
-    doc = Document.objects.filter(case=case, pk=document_id, kind=DocumentKind.VIDEO).first()
+    doc = Document.objects.filter(
+        case=case, pk=document_id, kind=DocumentKind.VIDEO, purged_at__isnull=True
+    ).first()
     if doc is None:
         raise Http404
     try:
@@ -348,10 +345,13 @@ def accept_requirements(request, number):
 
 
 @staff_required(Permission.VIEW_DOCUMENTS)
+@file_link_required(DOCUMENT, "document_id")
 def document(request, number, document_id):
-    """Serve one stored file to staff. Every view is audited; nothing is cached."""
+    """Serve one stored file to staff, as the copy without the metadata the citizen's device
+    wrote (documents/viewing.py). Every view is audited; nothing is cached. A file the
+    retention purge deleted is gone: 404 (the case page shows its hash instead)."""
     case = case_or_404(request, number)
-    doc = Document.objects.filter(case=case, pk=document_id).first()
+    doc = Document.objects.filter(case=case, pk=document_id, purged_at__isnull=True).first()
     if doc is None:
         raise Http404
     audit_log(
@@ -361,11 +361,10 @@ def document(request, number, document_id):
         obj=doc,
         new={"kind": doc.kind, "version": doc.version, "sha256": doc.sha256},
     )
-    response = FileResponse(
-        document_open(doc),
-        content_type=doc.content_type,
-        as_attachment=False,
-        filename=f"{case.number}-{doc.kind}-v{doc.version}{doc.file.name[doc.file.name.rfind('.') :]}",
+    content, content_type = viewable_copy(doc)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        False, f"{case.number}-{doc.kind}-v{doc.version}{EXTENSIONS[doc.format]}"
     )
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
@@ -392,6 +391,7 @@ def checks_rerun(request, number):
 
 
 @staff_required(Permission.VIEW_DOCUMENTS)
+@file_link_required(CHECK_ATTACHMENT, "attachment_id")
 def check_attachment(request, number, attachment_id):
     """A face crop or other check evidence: biometric data, staff only, audited, never cached."""
     case = case_or_404(request, number)

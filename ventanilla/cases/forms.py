@@ -212,10 +212,20 @@ class CaseSubmissionForm(forms.Form):
         return accepted.file
 
     def clean_first_names(self):
-        return " ".join(self.cleaned_data["first_names"].split())
+        return validators.person_name_clean(self.cleaned_data["first_names"])
 
     def clean_last_names(self):
-        return " ".join(self.cleaned_data["last_names"].split())
+        return validators.person_name_clean(self.cleaned_data["last_names"])
+
+    def clean_residence_city(self):
+        return validators.place_text_clean(self.cleaned_data["residence_city"])
+
+    def clean_sector(self):
+        value = self.cleaned_data.get("sector", "")
+        return validators.place_text_clean(value) if value else value
+
+    def clean_message(self):
+        return validators.free_text_clean(self.cleaned_data.get("message", ""))
 
     def clean_birth_date(self):
         value = self.cleaned_data["birth_date"]

@@ -150,7 +150,7 @@ def region_clean(country: str, raw: str) -> str:
         raise ValidationError(_("Ingrese su estado o provincia de residencia."), code="required")
     subdivisions = list(pycountry.subdivisions.get(country_code=country) or [])
     if not subdivisions:
-        return value
+        return place_text_clean(value)
     wanted = _fold(value)
     for sub in subdivisions:
         short_code = sub.code.split("-", 1)[1]
@@ -233,3 +233,65 @@ def phone_clean(raw: str, *, region: str, kind: str) -> str:
             code="not_ec_landline",
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# --- text fields (docs/security.md, "E. Upload hardening": hostile input) ------------
+
+# Names are letters in any alphabet, with the joiners real names use (María José,
+# O'Brien, Pérez-Núñez, Ma. Elena); digits, markup and SQL punctuation are not names.
+_NAME_JOINERS = frozenset(" '’-.")
+# Symbols that are never part of a city, district or street, but are of HTML, SQL or
+# shell syntax.
+_PLACE_FORBIDDEN = frozenset('<>{}[]\\;"`|$^*=~@%')
+# Free text may hold newlines and tabs; other control characters (NUL, escape sequences,
+# bidirectional overrides) only disguise what the text says.
+_TEXT_CONTROLS_ALLOWED = frozenset("\n\r\t")
+
+
+def _disallowed_controls(value: str, allowed: frozenset = frozenset()) -> bool:
+    return any(unicodedata.category(char) in ("Cc", "Cf") and char not in allowed for char in value)
+
+
+def person_name_clean(raw: str) -> str:
+    """Names or surnames, with the spaces tidied."""
+    value = " ".join((raw or "").split())
+    letters = [c for c in value if c not in _NAME_JOINERS]
+    if value and all(unicodedata.category(c)[0] in "LM" for c in letters) and letters:
+        return value
+    raise ValidationError(
+        _(
+            "Escriba los nombres y apellidos solo con letras, como en su documento (se "
+            "aceptan tildes, ñ, espacios, apóstrofo, punto y guion); quite los números y "
+            'símbolos como < > ; " ='
+        ),
+        code="format",
+    )
+
+
+def place_text_clean(raw: str) -> str:
+    """A city, district or region written by the citizen, with the spaces tidied."""
+    value = " ".join((raw or "").split())
+    if _disallowed_controls(value) or _PLACE_FORBIDDEN & set(value):
+        raise ValidationError(
+            _(
+                "Escriba el lugar solo con letras, números, espacios y los signos . , ' - / # "
+                '( ); quite símbolos como < > ; " = @'
+            ),
+            code="format",
+        )
+    return value
+
+
+def free_text_clean(raw: str) -> str:
+    """A message in the citizen's words: any text is kept as written (it is always shown
+    escaped), except invisible control characters."""
+    value = raw or ""
+    if _disallowed_controls(value, _TEXT_CONTROLS_ALLOWED):
+        raise ValidationError(
+            _(
+                "El mensaje tiene caracteres invisibles de control (por ejemplo, al pegarlo "
+                "desde otro programa). Escríbalo de nuevo o péguelo como texto simple."
+            ),
+            code="control_characters",
+        )
+    return value

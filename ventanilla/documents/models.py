@@ -26,6 +26,9 @@ class Document(models.Model):
     sha256 = models.CharField(max_length=64)
     details = models.JSONField(default=dict, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    # When the retention period ended and the stored file was deleted (documents/retention.py):
+    # the row stays, with its hash, size and format, as the record of what was received.
+    purged_at = models.DateTimeField(null=True, blank=True)
     correction = models.ForeignKey(
         "cases.CorrectionRequest",
         null=True,
@@ -39,6 +42,15 @@ class Document(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "kind", "version"], name="document_unique_version"
+            ),
+        ]
+        indexes = [
+            # The retention purge looks only at files not yet purged: a small set, since
+            # the files of older cases are gone.
+            models.Index(
+                fields=["case"],
+                condition=models.Q(purged_at__isnull=True),
+                name="document_unpurged_idx",
             ),
         ]
 

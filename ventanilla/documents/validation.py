@@ -7,15 +7,26 @@ a truncated file. The size is checked first, before anything is decoded.
 
 Every refusal is a ``ValidationError`` with a ``code`` (``empty``,
 ``too_large``, ``wrong_type``, ``corrupt``, ``truncated``, ``encrypted``,
-``too_many_pixels``, ``no_video``, ``no_audio``, ``changed``) and a Spanish
-message that says what is wrong and how to fix it.
+``too_many_pixels``, ``no_video``, ``no_audio``, ``changed``, and from the
+upload hardening of docs/security.md ``malware``, ``scan_unavailable``,
+``pdf_javascript``, ``pdf_action``, ``pdf_launch``, ``pdf_embedded_file``,
+``pdf_rich_media``, ``too_many_pages``, ``too_complex``, ``hidden_content``,
+``video_too_large``) and a Spanish message that says what is wrong and how to fix it.
+
+Every upload that passes those checks is then scanned by ClamAV (``scanning.py``).
+A file is refused if it hides a second file: a polyglot (a PDF
+that is also a ZIP or a web page, a photo with an archive or a program after
+its end) is both, and whichever program opens it decides which.
 """
 
 import contextlib
 import hashlib
 import io
+import logging
 import math
 import os
+import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -27,8 +38,9 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
-from pypdf import PdfReader
-from pypdf.errors import DependencyError
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import DependencyError, LimitReachedError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from .constants import (
     ALLOWED_FORMATS,
@@ -40,6 +52,9 @@ from .constants import (
     DocumentKind,
     FileFormat,
 )
+from .scanning import ScannerUnavailable, scan_bytes, scanning_enabled
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +86,10 @@ def inspect_upload(kind: str, uploaded_file) -> InspectedFile:
     if file_format not in ALLOWED_FORMATS[kind]:
         raise _wrong_type(kind, name, content)
     details = _DECODERS[file_format](content, name)
+    _refuse_hidden_content(file_format, content, name)
+    # Last: clamd only gets files that are already known to be a bounded JPEG, PDF or
+    # MP4 (it decodes images too, and a 400-megapixel PNG keeps it busy for minutes).
+    _scan(content, kind, name)
     return InspectedFile(
         format=file_format,
         content_type=CONTENT_TYPES[file_format],
@@ -93,6 +112,11 @@ def revalidate_stored(kind: str, file, *, expected_sha256: str | None = None) ->
         file.open("rb")
     try:
         inspected = inspect_upload(kind, file)
+    except ValidationError as error:
+        # clamd being down says nothing about the stored file: the check errs, not fails.
+        if error.code == "scan_unavailable":
+            raise ScannerUnavailable(error.messages[0]) from error
+        raise
     finally:
         if was_closed:
             file.close()
@@ -147,8 +171,12 @@ def probe_video(path_or_file, *, on_frame: Callable[[Any], None] | None = None) 
 
 
 def _display_name(file) -> str:
-    # Stored files carry a storage path; the citizen only knows the last part.
-    return PurePath(getattr(file, "name", None) or "archivo").name[:120]
+    # Stored files carry a storage path; the citizen only knows the last part. The name
+    # is only ever shown (escaped) in messages, never used as a path: control characters
+    # (NUL, escapes, bidirectional overrides) are dropped so the message reads right.
+    name = PurePath(str(getattr(file, "name", None) or "")).name
+    name = "".join(char for char in name if char.isprintable())
+    return name[:120] or "archivo"
 
 
 def _read_within_limit(file, kind: DocumentKind, name: str) -> bytes:
@@ -189,12 +217,245 @@ def _sniff(content: bytes) -> FileFormat | None:
     """Choose the decoder from the first bytes; the decoder then has the last word."""
     if content.startswith(b"\xff\xd8\xff"):
         return FileFormat.JPEG
-    # PDF readers accept a header anywhere in the first kilobyte.
+    # PDF readers accept a header anywhere in the first kilobyte; _refuse_hidden_content
+    # then refuses one that is not at the start (what comes before it is another file).
     if b"%PDF-" in content[:1024]:
         return FileFormat.PDF
     if content[4:8] == b"ftyp":
         return FileFormat.MP4
     return None
+
+
+# --- virus scanning -------------------------------------------------------------
+
+
+def _scan(content: bytes, kind: DocumentKind, name: str) -> None:
+    """Refuse what ClamAV flags; refuse too (fail closed) when it cannot say."""
+    if not scanning_enabled():
+        return
+    try:
+        result = scan_bytes(content)
+    except ScannerUnavailable:
+        raise ValidationError(
+            gettext(
+                "No pudimos revisar el archivo «%(name)s» en busca de virus en este momento. "
+                "No se ha perdido nada de lo que ya envió: vuelva a cargar este archivo en "
+                "unos minutos."
+            ),
+            code="scan_unavailable",
+            params={"name": name},
+        ) from None
+    if result.clean:
+        return
+    sha256 = hashlib.sha256(content).hexdigest()
+    # The citizen is anonymous here: the event keeps what was found, not who sent it.
+    logger.warning(
+        "Upload refused: ClamAV found %s (kind %s, %s bytes, sha256 %s)",
+        result.signature,
+        kind,
+        len(content),
+        sha256,
+    )
+    _audit_malware(kind, result.signature, sha256, len(content))
+    raise ValidationError(
+        gettext(
+            "El archivo «%(name)s» parece contener un virus o contenido malicioso y no se "
+            "aceptó. Revise su dispositivo con un antivirus, vuelva a exportar o escanear el "
+            "documento y cárguelo de nuevo."
+        ),
+        code="malware",
+        params={"name": name},
+    )
+
+
+def _audit_malware(kind: str, signature: str, sha256: str, size: int) -> None:
+    from ventanilla.audit.services import CITIZEN, audit_log
+
+    try:
+        audit_log(
+            action="upload.malware_refused",
+            actor=CITIZEN,
+            new={"kind": str(kind), "signature": signature, "sha256": sha256, "size": size},
+        )
+    except Exception:
+        # The refusal must not depend on the trail being writable; the log line stays.
+        logger.exception("Could not write the audit event of a refused infected upload")
+
+
+# --- hidden content (polyglots) -----------------------------------------------------
+
+# Starts of files that must never ride inside or after an accepted file: a second
+# program opening the same bytes would find them.
+_FOREIGN_SIGNATURES = (
+    (b"%PDF-", _("un documento PDF")),
+    (b"PK\x03\x04", _("un archivo comprimido (ZIP)")),
+    (b"PK\x05\x06", _("un archivo comprimido (ZIP)")),
+    (b"Rar!\x1a\x07", _("un archivo comprimido RAR")),
+    (b"7z\xbc\xaf\x27\x1c", _("un archivo comprimido 7-Zip")),
+    (b"\x7fELF", _("un programa")),
+    (b"This program cannot be run in DOS mode", _("un programa de Windows")),
+)
+_MARKUP = re.compile(rb"<(?:!doctype\s+html|html|script|iframe|body|\?php|svg)[\s>/]", re.I)
+_JPEG_PADDING = b"\x00\xff \t\r\n"
+
+
+def _refuse_hidden_content(file_format: FileFormat, content: bytes, name: str) -> None:
+    if _is_zip(content):
+        raise _hidden(name, gettext("un archivo comprimido (ZIP)"))
+    if file_format == FileFormat.JPEG:
+        _jpeg_hidden_content(content, name)
+    elif file_format == FileFormat.PDF:
+        if not content.startswith(b"%PDF-"):
+            what, _category = describe_content(content[: content.find(b"%PDF-")])
+            raise _hidden(name, what or gettext("datos que no son del PDF"), before=True)
+        if _MARKUP.search(content):
+            raise _hidden(name, gettext("una página web (HTML)"))
+    elif file_format == FileFormat.MP4:
+        _mp4_hidden_content(content, name)
+
+
+def _is_zip(content: bytes) -> bool:
+    """A ZIP is read from its end, so one appended to any file opens as a ZIP."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return bool(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+def _foreign(data: bytes) -> str | None:
+    for signature, phrase in _FOREIGN_SIGNATURES:
+        if signature in data:
+            return str(phrase)
+    if _MARKUP.search(data):
+        return gettext("una página web (HTML)")
+    return None
+
+
+def _jpeg_hidden_content(content: bytes, name: str) -> None:
+    """Check the metadata segments of every picture (a phone's MPO or gain map puts more
+    than one JPEG in a row), and what follows the last one.
+
+    Accepted after the pictures: nothing, padding, a Google/Xiaomi "motion photo" (an MP4
+    with the few seconds around the shot) or a Samsung trailer (ends in ``SEFT``).
+    Refused: anything else, which is named when it is a known kind of file."""
+    position = 0
+    while content.startswith(b"\xff\xd8\xff", position):
+        layout = _jpeg_layout(content, position)
+        if layout is None:
+            raise _corrupt(FileFormat.JPEG, name)
+        metadata, position = layout
+        for segment in metadata:
+            what = _foreign(segment)
+            if what:
+                raise _hidden(name, what, inside=True)
+    trailer = content[position:]
+    if not trailer.strip(_JPEG_PADDING):
+        return
+    if trailer[4:8] == b"ftyp" or trailer.endswith(b"SEFT"):
+        what = _foreign(trailer[:65536]) if trailer[4:8] != b"ftyp" else None
+        if what is None:
+            return
+        raise _hidden(name, what)
+    described, _category = describe_content(trailer)
+    raise _hidden(name, _foreign(trailer[:65536]) or described or gettext("datos desconocidos"))
+
+
+def _jpeg_layout(content: bytes, start: int) -> tuple[list[bytes], int] | None:
+    """The metadata segments (APPn, COM) of the JPEG at ``start`` and where it ends
+    (after its EOI marker), or ``None`` if it has no end."""
+    metadata: list[bytes] = []
+    position = start + 2
+    size = len(content)
+    while position + 1 < size:
+        if content[position] != 0xFF:
+            return None
+        marker = content[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == 0xD9:  # EOI
+            return metadata, position + 2
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length
+            position += 2
+            continue
+        if position + 4 > size:
+            return None
+        length = int.from_bytes(content[position + 2 : position + 4], "big")
+        if length < 2:
+            return None
+        segment_end = position + 2 + length
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+            metadata.append(content[position + 4 : segment_end])
+        position = segment_end
+        if marker == 0xDA:  # start of scan: entropy-coded data up to the next real marker
+            while True:
+                position = content.find(b"\xff", position)
+                if position < 0 or position + 1 >= size:
+                    return None
+                following = content[position + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                    position += 1
+                    continue
+                break
+    return None
+
+
+# Top-level boxes of an MP4 (ISO/IEC 14496-12); their content is media, not a place
+# for other files, except the free-form ones checked below.
+_MP4_BOXES = frozenset(
+    {
+        b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid", b"meta", b"pdin",
+        b"moof", b"mfra", b"styp", b"sidx", b"ssix", b"emsg", b"prft", b"udta", b"Xtra",
+    }
+)  # fmt: skip
+_MP4_FREE_FORM = frozenset({b"free", b"skip", b"wide", b"uuid", b"meta", b"udta", b"Xtra"})
+
+
+def _mp4_hidden_content(content: bytes, name: str) -> None:
+    """The file must be a run of known boxes to its very end; free-form boxes (free, skip,
+    uuid, udta ...) must not carry another file."""
+    position, size = 0, len(content)
+    while position < size:
+        if position + 8 > size:
+            raise _hidden(name, gettext("datos desconocidos"))
+        box_size = int.from_bytes(content[position : position + 4], "big")
+        box_type = content[position + 4 : position + 8]
+        header = 8
+        if box_size == 1:
+            box_size = int.from_bytes(content[position + 8 : position + 16], "big")
+            header = 16
+        elif box_size == 0:  # to the end of the file
+            box_size = size - position
+        if box_type not in _MP4_BOXES or box_size < header or position + box_size > size:
+            described, _category = describe_content(content[position:])
+            raise _hidden(
+                name, _foreign(content[position:]) or described or gettext("datos desconocidos")
+            )
+        if box_type in _MP4_FREE_FORM:
+            what = _foreign(content[position + header : position + box_size])
+            if what:
+                raise _hidden(name, what, inside=True)
+        position += box_size
+
+
+def _hidden(name: str, what: str, *, inside: bool = False, before: bool = False) -> ValidationError:
+    if before:
+        message = gettext(
+            "El archivo «%(name)s» tiene otro contenido (%(what)s) antes del documento PDF."
+        )
+    elif inside:
+        message = gettext("El archivo «%(name)s» lleva escondido dentro %(what)s.")
+    else:
+        message = gettext("El archivo «%(name)s» lleva añadido al final otro contenido: %(what)s.")
+    fix = gettext(
+        "Por seguridad no se aceptan archivos que esconden otros. Abra el documento o la "
+        "foto original y guárdelo o expórtelo de nuevo (por ejemplo, «Guardar como» JPG o "
+        "PDF), y vuelva a cargarlo."
+    )
+    return ValidationError(
+        f"{message} {fix}", code="hidden_content", params={"name": name, "what": what}
+    )
 
 
 # --- JPEG ---------------------------------------------------------------------
@@ -237,21 +498,52 @@ def _too_many_pixels(name: str, width: int | None, height: int | None) -> Valida
 # --- PDF ------------------------------------------------------------------------
 
 
+# An identity document or the request form has a few pages; a 2 MB file with thousands
+# of empty pages only makes the server work.
+MAX_PDF_PAGES = 20
+# Decompressed bytes of page content allowed per stream and for the whole document: a
+# scanned page's content stream is a few kilobytes (the picture is an image, not parsed).
+MAX_PDF_STREAM_BYTES = 20_000_000
+MAX_PDF_CONTENT_BYTES = 50_000_000
+# Objects visited while looking for active content; a real form has a few hundred.
+MAX_PDF_OBJECTS = 50_000
+
+
 def _inspect_pdf(content: bytes, name: str) -> dict[str, Any]:
-    """Parse the document and every page's content; refuse what needs a password."""
+    """Parse the document and every page's content within bounds; refuse what needs a
+    password and what runs, launches or carries something (``_pdf_active_content``)."""
+    limits = {
+        "zlib_maximum_output_length": MAX_PDF_STREAM_BYTES,
+        "lzw_maximum_output_length": MAX_PDF_STREAM_BYTES,
+        "run_length_maximum_output_length": MAX_PDF_STREAM_BYTES,
+        "brotli_maximum_output_length": MAX_PDF_STREAM_BYTES,
+        "stream_decoding_work_maximum_length": MAX_PDF_STREAM_BYTES * 2,
+        "page_tree_maximum_entries": MAX_PDF_PAGES * 50,
+        "page_tree_maximum_page_entries": MAX_PDF_PAGES * 5_000,
+    }
     try:
-        reader = PdfReader(io.BytesIO(content), strict=False)
-        encrypted = reader.is_encrypted
-        # An empty user password only restricts printing or editing: the
-        # document still opens, and refusing it would cost a signed original.
-        if encrypted and not reader.decrypt(""):
-            raise _encrypted(name)
-        for page in reader.pages:
-            page.get_contents()
-        page_count = len(reader.pages)
+        with apply_configuration(**limits):
+            reader = PdfReader(io.BytesIO(content), strict=False)
+            encrypted = reader.is_encrypted
+            # An empty user password only restricts printing or editing: the
+            # document still opens, and refusing it would cost a signed original.
+            if encrypted and not reader.decrypt(""):
+                raise _encrypted(name)
+            page_count = len(reader.pages)
+            if page_count > MAX_PDF_PAGES:
+                raise _too_many_pages(name, page_count)
+            _pdf_active_content(reader, name)
+            content_bytes = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                content_bytes += len(contents.get_data()) if contents is not None else 0
+                if content_bytes > MAX_PDF_CONTENT_BYTES:
+                    raise _too_complex(name)
     except DependencyError:
         # AES encryption needs the optional `cryptography` package.
         raise _encrypted(name) from None
+    except LimitReachedError:
+        raise _too_complex(name) from None
     except ValidationError:
         raise
     except Exception as error:
@@ -260,6 +552,159 @@ def _inspect_pdf(content: bytes, name: str) -> dict[str, Any]:
     if page_count == 0:
         raise _corrupt(FileFormat.PDF, name)
     return {"page_count": page_count, "encrypted": encrypted}
+
+
+# Actions a viewer runs (/S): going to a page (GoTo), following a web link (URI, checked
+# below) and the harmless viewer commands are allowed; everything else runs a script,
+# opens another file or program, or sends the form somewhere.
+_SAFE_ACTIONS = frozenset({"/GoTo", "/URI", "/Named", "/Thread", "/Hide", "/SetOCGState", "/Trans"})
+_LAUNCH_ACTIONS = frozenset({"/Launch", "/GoToR", "/GoToE", "/ImportData", "/SubmitForm"})
+_SCRIPT_ACTIONS = frozenset({"/JavaScript", "/JS"})
+_MEDIA_ACTIONS = frozenset({"/RichMediaExecute", "/Rendition", "/Movie", "/Sound", "/GoTo3DView"})
+_MEDIA_SUBTYPES = frozenset({"/RichMedia", "/Movie", "/Sound", "/Screen", "/3D"})
+_WEB_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _pdf_active_content(reader: PdfReader, name: str) -> None:
+    """Walk every object reachable from the catalog (names trees, pages, annotations, form
+    fields, action chains) and refuse JavaScript, automatic actions, launches, embedded
+    files and rich media/XFA, each with its own message. Page content (drawing) is not
+    active and its streams are not decoded here.
+
+    An /OpenAction that only shows a page (a destination array or a GoTo) is what many
+    producers write for the initial view, and is allowed; so are links to web pages."""
+    root = reader.trailer.get("/Root")
+    # (object, whether it is reached as an action: /A, /Next, /OpenAction). Other
+    # dictionaries use /S for other things (page labels, transparency groups, tags).
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    seen: set[tuple[int, int, bool]] = set()
+    visited = 0
+    while stack:
+        item, is_action = stack.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation, is_action)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        visited += 1
+        if visited > MAX_PDF_OBJECTS:
+            raise _too_complex(name)
+        if isinstance(item, ArrayObject):
+            stack.extend((element, is_action) for element in item)
+        elif isinstance(item, DictionaryObject):
+            _pdf_dictionary_hazard(item, name)
+            if is_action or item.get("/Type") == "/Action":
+                _pdf_action_hazard(item, name)
+            for key, value in item.items():
+                # The page tree is walked downwards; a page's drawing is not structure.
+                if key in ("/Contents", "/Parent", "/P"):
+                    continue
+                if key == "/OpenAction":
+                    # An array is a destination (a page to show), not an action.
+                    opening = value.get_object()
+                    is_dict = isinstance(opening, DictionaryObject)
+                    if is_dict and opening.get("/S") not in ("/GoTo", *_SCRIPT_ACTIONS):
+                        raise _pdf_refusal("pdf_action", name)
+                    stack.append((value, is_dict))
+                else:
+                    stack.append((value, key in ("/A", "/Next")))
+
+
+def _pdf_dictionary_hazard(obj: DictionaryObject, name: str) -> None:
+    keys = set(obj.keys())
+    subtype = obj.get("/Subtype")
+    if "/JS" in keys or "/JavaScript" in keys:
+        raise _pdf_refusal("pdf_javascript", name)
+    if (
+        "/XFA" in keys
+        or "/RichMediaContent" in keys
+        or "/RichMediaSettings" in keys
+        or subtype in _MEDIA_SUBTYPES
+    ):
+        raise _pdf_refusal("pdf_rich_media", name)
+    if (
+        "/EmbeddedFiles" in keys
+        or "/EF" in keys
+        or subtype == "/FileAttachment"
+        or obj.get("/Type") == "/EmbeddedFile"
+    ):
+        raise _pdf_refusal("pdf_embedded_file", name)
+    additional = obj.get("/AA")
+    if additional is not None:
+        additional = additional.get_object()
+        if not isinstance(additional, DictionaryObject) or len(additional) > 0:
+            raise _pdf_refusal("pdf_action", name)
+
+
+def _pdf_action_hazard(action: DictionaryObject, name: str) -> None:
+    kind = action.get("/S")
+    if kind in _SCRIPT_ACTIONS:
+        raise _pdf_refusal("pdf_javascript", name)
+    if kind in _MEDIA_ACTIONS:
+        raise _pdf_refusal("pdf_rich_media", name)
+    if kind is None or kind in _LAUNCH_ACTIONS or kind not in _SAFE_ACTIONS:
+        raise _pdf_refusal("pdf_launch", name)
+    if kind == "/URI":
+        uri = str(action.get("/URI", "")).strip().lower()
+        if not uri.startswith(_WEB_SCHEMES):
+            raise _pdf_refusal("pdf_launch", name)
+
+
+_PRINT_AGAIN = _(
+    "Guárdelo de nuevo como PDF simple (en el visor, «Imprimir» > «Guardar como PDF»), o "
+    "escanee el documento en papel, y vuelva a cargarlo."
+)
+_PDF_REFUSALS = {
+    "pdf_javascript": _(
+        "El PDF «%(name)s» contiene programas (JavaScript), que no se aceptan por seguridad."
+    ),
+    "pdf_action": _(
+        "El PDF «%(name)s» ejecuta acciones automáticas al abrirlo o al recorrerlo, que no "
+        "se aceptan por seguridad."
+    ),
+    "pdf_launch": _(
+        "El PDF «%(name)s» intenta abrir otros archivos o programas, o enviar datos a otro "
+        "sitio, lo que no se acepta por seguridad."
+    ),
+    "pdf_embedded_file": _(
+        "El PDF «%(name)s» lleva otros archivos adjuntos dentro; no se aceptan por seguridad. "
+        "Cargue cada documento por separado, en su casilla."
+    ),
+    "pdf_rich_media": _(
+        "El PDF «%(name)s» contiene multimedia o un formulario dinámico (XFA), que no se "
+        "aceptan por seguridad."
+    ),
+}
+
+
+def _pdf_refusal(code: str, name: str) -> ValidationError:
+    return ValidationError(
+        f"{_PDF_REFUSALS[code]} {_PRINT_AGAIN}", code=code, params={"name": name}
+    )
+
+
+def _too_many_pages(name: str, page_count: int) -> ValidationError:
+    return ValidationError(
+        gettext(
+            "El PDF «%(name)s» tiene %(count)s páginas; el máximo es %(limit)s. Cargue solo "
+            "las páginas que pide el trámite y vuelva a intentarlo."
+        ),
+        code="too_many_pages",
+        params={"name": name, "count": page_count, "limit": MAX_PDF_PAGES},
+    )
+
+
+def _too_complex(name: str) -> ValidationError:
+    return ValidationError(
+        gettext(
+            "El PDF «%(name)s» es demasiado complejo para revisarlo (su contenido ocupa "
+            "demasiado al descomprimirlo). Escanee el documento o guárdelo de nuevo como "
+            "PDF simple y vuelva a cargarlo."
+        ),
+        code="too_complex",
+        params={"name": name},
+    )
 
 
 def _encrypted(name: str) -> ValidationError:
@@ -297,6 +742,7 @@ def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
     with _open_mp4(io.BytesIO(content), name) as container:
         details = _video_details(container)
         _require_streams(container, name)
+        _refuse_video_bomb(container, details, name)
         scan = _scan_packets(container, decode_all=False)
         # A stray decode error is left to probe_video; no frame at all is not.
         if not (scan.frames["video"] and scan.frames["audio"]):
@@ -305,6 +751,43 @@ def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
     if missing:
         raise _truncated(name, *missing)
     return details
+
+
+# Bounds checked from the header, before anything is decoded (the background checks decode
+# every frame): 4K is the most a phone records; 10 minutes at 60 frames per second is far
+# beyond a statement read aloud, which fits in 5 MB only at a few minutes.
+MAX_VIDEO_PIXELS = 4096 * 2304
+MAX_VIDEO_FRAMES = 36_000
+MAX_VIDEO_SECONDS = 600
+
+
+def _refuse_video_bomb(container, details: dict[str, Any], name: str) -> None:
+    video = container.streams.video[0]
+    width, height = details.get("width") or 0, details.get("height") or 0
+    frames = video.frames or 0
+    seconds = details.get("duration_seconds") or 0
+    if (
+        width * height > MAX_VIDEO_PIXELS
+        or frames > MAX_VIDEO_FRAMES
+        or seconds > MAX_VIDEO_SECONDS
+    ):
+        raise ValidationError(
+            gettext(
+                "El video «%(name)s» declara un tamaño imposible para una grabación de "
+                "teléfono (%(width)s × %(height)s píxeles, %(frames)s cuadros, %(seconds)s "
+                "segundos); el máximo es 4K y %(minutes)s minutos. Grábelo de nuevo con la "
+                "cámara del teléfono y vuelva a cargarlo."
+            ),
+            code="video_too_large",
+            params={
+                "name": name,
+                "width": width,
+                "height": height,
+                "frames": frames,
+                "seconds": round(seconds),
+                "minutes": MAX_VIDEO_SECONDS // 60,
+            },
+        )
 
 
 def _ftyp_brands(content: bytes) -> tuple[bytes, list[bytes]]:
@@ -620,7 +1103,8 @@ def describe_content(content: bytes) -> tuple[str | None, str]:
     for offset, signature, phrase, category in _SIGNATURES:
         if content[offset : offset + len(signature)] == signature:
             return str(phrase), category
-    image_format = _pillow_format(content)
+    # By its signature, so that a decompression bomb is named without Pillow opening it.
+    image_format = "PNG" if content.startswith(b"\x89PNG\r\n\x1a\n") else _pillow_format(content)
     if image_format:
         return gettext("una imagen %(format)s") % {"format": image_format}, "image"
     return _describe_text(content)

@@ -22,6 +22,7 @@ from ventanilla.documents.request_form import request_form_pdf
 from ventanilla.drafts import services
 from ventanilla.drafts.models import DraftFile
 from ventanilla.drafts.selectors import draft_for_browser
+from ventanilla.ops import ratelimits
 
 from .request_steps import ANSWER_STEPS, STEPS, STEPS_BY_SLUG, StepForm, upload_attrs
 from .summary import request_summary
@@ -57,6 +58,12 @@ class ResumeEmailForm(forms.Form):
 
 def _draft(request):
     return draft_for_browser(request.session.get(SESSION_DRAFT))
+
+
+def _draft_id_number(request, **view_kwargs) -> str | None:
+    """The ID number of the draft being sent, as the per-ID limit counts it."""
+    draft = _draft(request)
+    return ratelimits.private_key(draft.answers.get("id_number")) if draft else None
 
 
 def _keep(request, draft) -> None:
@@ -151,6 +158,11 @@ def request_step(request, slug: str):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimits.rate_limited(
+    (ratelimits.SUBMISSIONS_PER_CLIENT, ratelimits.client_key),
+    (ratelimits.SUBMISSIONS_PER_ID, _draft_id_number),
+    what=ratelimits.SUBMISSION,
+)
 def request_review(request):
     draft = _draft(request)
     if draft is None:
@@ -184,6 +196,11 @@ def request_review(request):
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@ratelimits.rate_limited(
+    (ratelimits.EMAILS_PER_CLIENT, ratelimits.client_key),
+    (ratelimits.EMAILS_PER_ADDRESS, ratelimits.posted("email")),
+    what=ratelimits.EMAIL,
+)
 def request_save(request):
     """Save and continue later: a single-use link by email."""
     draft = _draft(request)

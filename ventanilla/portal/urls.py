@@ -7,6 +7,7 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.start, name="start"),
+    path("privacidad/", views.privacy, name="privacy"),
     path("tramite/nuevo/", request_views.case_new, name="case_new"),
     path("tramite/nuevo/revision/", request_views.request_review, name="request_review"),
     path("tramite/nuevo/guardar/", request_views.request_save, name="request_save"),

@@ -1,5 +1,6 @@
 """The citizen's pages: start, the request form, confirmation, status and corrections."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,12 +19,38 @@ from ventanilla.cases.selectors import (
     correction_summary,
 )
 from ventanilla.cases.statemachine import IllegalTransition
+from ventanilla.documents.constants import DocumentKind
+from ventanilla.documents.retention import check_evidence_days, retention_days
+from ventanilla.ops import ratelimits
 
 from .forms import StatusLookupForm, WithdrawForm
 
 
 def start(request):
     return render(request, "portal/start.html")
+
+
+# The video-call service named on the privacy notice, by MEETING_PROVIDER.
+MEETING_SERVICES = {"jitsi": "Jitsi Meet", "google_meet": "Google Meet"}
+
+
+def privacy(request):
+    """The privacy notice (LOPDP art. 12): who processes the data, why, on what basis,
+    which data, for how long (the configured periods), who receives it, and the rights."""
+    days = retention_days()
+    return render(
+        request,
+        "portal/privacy.html",
+        {
+            "id_document_days": days[DocumentKind.ID_FRONT],
+            "selfie_days": days[DocumentKind.SELFIE],
+            "video_days": days[DocumentKind.VIDEO],
+            "request_form_days": days[DocumentKind.REQUEST_FORM],
+            "check_evidence_days": check_evidence_days(),
+            "draft_hours": settings.DRAFT_RETENTION_HOURS,
+            "meeting_service": MEETING_SERVICES.get(settings.MEETING_PROVIDER, ""),
+        },
+    )
 
 
 # The case numbers this browser looked up with number and ID number, newest last: only
@@ -42,6 +69,11 @@ def _looked_up_case(request, number: str):
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimits.rate_limited(
+    (ratelimits.LOOKUPS_PER_CLIENT, ratelimits.client_key),
+    (ratelimits.LOOKUPS_PER_CASE, ratelimits.posted("number")),
+    what=ratelimits.LOOKUP,
+)
 def status_lookup(request):
     form = StatusLookupForm(request.POST or None)
     case = None
@@ -75,6 +107,9 @@ def status_lookup(request):
 
 
 @require_http_methods(["GET", "POST"])
+@ratelimits.rate_limited(
+    (ratelimits.CORRECTIONS_PER_CLIENT, ratelimits.client_key), what=ratelimits.CORRECTION
+)
 def correction(request, token):
     correction = services.correction_for_token(token)
     if correction is None:

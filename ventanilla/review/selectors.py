@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ventanilla.audit.models import AuditEvent
+from ventanilla.audit.selectors import action_label
 from ventanilla.cases.constants import CaseStatus, ReviewReason
 from ventanilla.documents.constants import DocumentKind
 
@@ -195,7 +196,7 @@ def case_history(
             event.at,
             "audit",
             _actor_display(event.actor_label),
-            str(AUDIT_LABELS.get(event.action, event.action)),
+            str(AUDIT_LABELS.get(event.action) or action_label(event.action)),
             _audit_detail(event),
         )
         for event in events

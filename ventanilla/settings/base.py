@@ -6,11 +6,13 @@ silently wrong configuration.
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -39,6 +41,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    # D1: its system checks (the cache it counts in); the limits are ventanilla/ops/ratelimits.py.
+    "django_ratelimit",
     "ventanilla.audit",
     "ventanilla.workdays",
     "ventanilla.registry",
@@ -49,6 +53,7 @@ INSTALLED_APPS = [
     "ventanilla.review",
     "ventanilla.appointments",
     "ventanilla.notifications",
+    "ventanilla.privacy",
     "ventanilla.staff",
     "ventanilla.portal",
     "ventanilla.backoffice",
@@ -58,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # D1: the Content-Security-Policy header of every response (SECURE_CSP below).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ventanilla.portal.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,11 +132,37 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "ventanilla" / "static"]
 STORAGES = {
     "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # --- A. Encryption at rest (docs/security.md): every stored file is encrypted ---
+        "BACKEND": "ventanilla.documents.storage.EncryptedFileSystemStorage",
         "OPTIONS": {"location": str(PRIVATE_STORAGE_DIR), "base_url": None},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# --- A. Encryption at rest (docs/security.md) ---
+# Master keys of the stored files, "id:base64(32 bytes)" comma-separated: the first
+# encrypts new files, the others only decrypt (rotation: manage.py rotate_file_keys).
+FILE_ENCRYPTION_KEYS = env.list("FILE_ENCRYPTION_KEYS", default=[])
+if not FILE_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "FILE_ENCRYPTION_KEYS must be set: the master key that encrypts the stored files "
+        "(see .env.example). Generate one with `python -m ventanilla.documents.encryption` "
+        "(or `manage.py file_key_generate` under the dev settings) and set "
+        "FILE_ENCRYPTION_KEYS=<its output>; keep it in a secret store, apart from the backups."
+    )
+try:
+    from ventanilla.documents.encryption import keyring_parse
+
+    keyring_parse(FILE_ENCRYPTION_KEYS)
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+# Seconds a staff link to a file (document, video still, face crop) stays valid; it works
+# only in the session that opened the case page (ventanilla/backoffice/file_links.py).
+STAFF_FILE_LINK_SECONDS = env.int("STAFF_FILE_LINK_SECONDS", default=300)
+if STAFF_FILE_LINK_SECONDS < 1:
+    raise ImproperlyConfigured(
+        f"STAFF_FILE_LINK_SECONDS must be a positive whole number, not {STAFF_FILE_LINK_SECONDS}."
+    )
+# --- end A ---
 # Uploads bigger than this go to a temporary file instead of memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The five uploads together are at most 4 x 2 MB + 5 MB; leave room for the form.
@@ -252,6 +285,13 @@ VIDEO_CONVERSION_MAX_BYTES = env.int("VIDEO_CONVERSION_MAX_BYTES", default=100 *
 FOREIGNER_CODE_PATTERN = env.str("FOREIGNER_CODE_PATTERN", default=r"^[A-Z0-9-]{4,20}$")
 PASSPORT_PATTERN = env.str("PASSPORT_PATTERN", default=r"^[A-Z0-9]{5,20}$")
 
+# --- E. Upload hardening (docs/security.md) ---
+# ClamAV's daemon, which scans every upload before it is stored (ventanilla/documents/
+# scanning.py): unix:///run/clamav/clamd.ctl or tcp://host:3310. Empty = no scanning,
+# which `check` warns about and `check --deploy` refuses.
+CLAMAV_URL = env.str("CLAMAV_URL", default="")
+# --- end E ---
+
 # Citizens and analysts read Spanish first; English is the second language.
 LANGUAGE_CODE = "es"
 # Spanish unless the person picks English with the language switch (a cookie): the
@@ -289,6 +329,79 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 
+# --- D1. Abuse resistance and browser security (docs/security.md) ---
+# The shared cache: rate-limit counters must be seen by every web process. Default: a
+# table in the application's database (created by ventanilla/ops/migrations), so nothing
+# else has to run; production may use Redis (redis://HOST:6379/1, with the `redis` package).
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://ventanilla_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # Django's database cache, with an atomic increment that keeps the counter's expiry.
+    CACHES["default"]["BACKEND"] = "ventanilla.ops.cache.CounterDatabaseCache"
+    # Past this many rows Django deletes the expired ones, then a third of the rest: high,
+    # so that an attacker cannot flush other counters by creating many of their own.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 1_000_000)
+# django-ratelimit warns about any cache it has not tested (W001). Ours is shared by every
+# process (a database table, or Redis) and increments atomically (CounterDatabaseCache,
+# Redis INCR); a per-process or fake cache (locmem, dummy, file) still stops start-up
+# with its error E003, which is not silenced.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+_RATE = re.compile(r"[1-9][0-9]*/([1-9][0-9]*)?[smhd]")
+
+
+def _rate(name: str, value: str) -> str:
+    value = value.strip()
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 5/6h (five per six hours), 30/h or 10/m, not {value!r}."
+        )
+    return value
+
+
+# Attempts without signing in (ventanilla/ops/ratelimits.py), per client address (which
+# TRUSTED_PROXIES decides) and per ID number, case number or email address. Strict
+# defaults; settings/dev.py loosens them for `make run`. Login.gov: 5 document attempts
+# per 6 hours.
+RATE_LIMIT_SUBMISSIONS_PER_CLIENT = _rate(
+    "RATE_LIMIT_SUBMISSIONS_PER_CLIENT",
+    env.str("RATE_LIMIT_SUBMISSIONS_PER_CLIENT", default="10/h"),
+)
+RATE_LIMIT_SUBMISSIONS_PER_ID = _rate(
+    "RATE_LIMIT_SUBMISSIONS_PER_ID", env.str("RATE_LIMIT_SUBMISSIONS_PER_ID", default="5/6h")
+)
+RATE_LIMIT_LOOKUPS_PER_CLIENT = _rate(
+    "RATE_LIMIT_LOOKUPS_PER_CLIENT", env.str("RATE_LIMIT_LOOKUPS_PER_CLIENT", default="30/h")
+)
+RATE_LIMIT_LOOKUPS_PER_CASE = _rate(
+    "RATE_LIMIT_LOOKUPS_PER_CASE", env.str("RATE_LIMIT_LOOKUPS_PER_CASE", default="10/h")
+)
+RATE_LIMIT_CORRECTIONS_PER_CLIENT = _rate(
+    "RATE_LIMIT_CORRECTIONS_PER_CLIENT",
+    env.str("RATE_LIMIT_CORRECTIONS_PER_CLIENT", default="10/h"),
+)
+RATE_LIMIT_EMAILS_PER_CLIENT = _rate(
+    "RATE_LIMIT_EMAILS_PER_CLIENT", env.str("RATE_LIMIT_EMAILS_PER_CLIENT", default="10/h")
+)
+RATE_LIMIT_EMAILS_PER_ADDRESS = _rate(
+    "RATE_LIMIT_EMAILS_PER_ADDRESS", env.str("RATE_LIMIT_EMAILS_PER_ADDRESS", default="3/h")
+)
+# Content-Security-Policy of every page: scripts, styles, fonts and images from this site
+# only, no inline script or style, never framed. A view that serves a file sets its own.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    # data: the empty favicon; blob: the camera's photo and recording previews.
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+# --- end D1 ---
+
 
 def _positive(name: str, value: int) -> int:
     if value < 1:
@@ -325,6 +438,8 @@ OTP_TOTP_ISSUER = "IESS Ventanilla"
 STAFF_IDLE_TIMEOUT_SECONDS = _positive(
     "STAFF_IDLE_TIMEOUT_SECONDS", env.int("STAFF_IDLE_TIMEOUT_SECONDS", default=1800)
 )
+# Staff API tokens (docs/security.md, D2): days a new token works before it expires.
+API_TOKEN_DAYS = _positive("API_TOKEN_DAYS", env.int("API_TOKEN_DAYS", default=90))
 # Passkeys (WebAuthn) as a second factor (ventanilla/staff/SIGN_IN.md). The relying party is
 # the site's host name (browsers refuse an IP address: use http://localhost:8000 locally);
 # every origin must be that host or one of its subdomains.
@@ -338,6 +453,26 @@ for _origin in WEBAUTHN_ORIGINS:
             f"WEBAUTHN_ORIGINS: {_origin!r} is not on WEBAUTHN_RP_ID {WEBAUTHN_RP_ID!r} "
             "(nor a subdomain of it); browsers would refuse every passkey."
         )
+
+# --- B. Retention (docs/security.md) ---
+# Days each kind of file is kept after the case's final decision (LOPDP art. 10 i: deletion
+# periods fixed in advance); then the scheduler (or `manage.py purge_expired_files`) deletes
+# it and keeps only its SHA-256, size and format beside the decision. Face and voice
+# (biometric, sensitive) the shortest; the check evidence cut from the files (face crops,
+# the signature crop) and the face encodings go with the shortest period of all.
+RETENTION_ID_DOCUMENT_DAYS = _positive(
+    "RETENTION_ID_DOCUMENT_DAYS", env.int("RETENTION_ID_DOCUMENT_DAYS", default=180)
+)
+RETENTION_SELFIE_DAYS = _positive(
+    "RETENTION_SELFIE_DAYS", env.int("RETENTION_SELFIE_DAYS", default=90)
+)
+RETENTION_VIDEO_DAYS = _positive(
+    "RETENTION_VIDEO_DAYS", env.int("RETENTION_VIDEO_DAYS", default=90)
+)
+RETENTION_REQUEST_FORM_DAYS = _positive(
+    "RETENTION_REQUEST_FORM_DAYS", env.int("RETENTION_REQUEST_FORM_DAYS", default=365)
+)
+# --- end B ---
 
 LOGGING = {
     "version": 1,

@@ -6,10 +6,31 @@ import shutil
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-ventanilla-key")
+# The files' master key: base64 of "test-only-not-secret-file-key-00" (docs/security.md, A).
+os.environ.setdefault("FILE_ENCRYPTION_KEYS", "test:dGVzdC1vbmx5LW5vdC1zZWNyZXQtZmlsZS1rZXktMDA=")
 if "PRIVATE_STORAGE_DIR" not in os.environ:
     # The process that makes the folder removes it; the workers it starts inherit it.
     os.environ["PRIVATE_STORAGE_DIR"] = tempfile.mkdtemp(prefix="ventanilla-test-files-")
     atexit.register(shutil.rmtree, os.environ["PRIVATE_STORAGE_DIR"], ignore_errors=True)
+# E. Upload hardening: every upload of the tests is scanned by a real clamd, started by the
+# root conftest.py on this socket with a test-made database (ventanilla/testing/clamav.py).
+if "CLAMAV_URL" not in os.environ:
+    _clamd_dir = tempfile.mkdtemp(prefix="ventanilla-clamd-")
+    os.environ["CLAMAV_URL"] = f"unix://{_clamd_dir}/clamd.sock"
+    atexit.register(shutil.rmtree, _clamd_dir, ignore_errors=True)
+
+# D1: the limits are on, but far above what any test does; the rate-limit tests set small
+# ones (ventanilla/portal/tests/test_rate_limits.py).
+for _name in (
+    "RATE_LIMIT_SUBMISSIONS_PER_CLIENT",
+    "RATE_LIMIT_SUBMISSIONS_PER_ID",
+    "RATE_LIMIT_LOOKUPS_PER_CLIENT",
+    "RATE_LIMIT_LOOKUPS_PER_CASE",
+    "RATE_LIMIT_CORRECTIONS_PER_CLIENT",
+    "RATE_LIMIT_EMAILS_PER_CLIENT",
+    "RATE_LIMIT_EMAILS_PER_ADDRESS",
+):
+    os.environ.setdefault(_name, "100000/h")
 
 from .base import *  # noqa: E402,F403
 

@@ -4,14 +4,22 @@ from django_otp.models import Device, TimestampMixin
 
 
 class ApiToken(models.Model):
-    """A bearer token for the staff API. Only its SHA-256 is stored."""
+    """A bearer token for the staff API. Only its SHA-256 is stored (the key is 256 random
+    bits: no slow hash needed, and the unique index finds it). A token acts within its
+    scope AND its owner's current role, until it expires or is revoked."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Lectura (cola, trámites, registro)"
+        DECIDE = "decide", "Lectura y decisiones sobre los trámites"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
+    scope = models.CharField(max_length=16, choices=Scope.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

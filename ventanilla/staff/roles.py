@@ -32,6 +32,12 @@ class Permission(models.TextChoices):
     EDIT_CALENDAR = "edit_calendar", "Editar el calendario de feriados"
     VIEW_AUDIT = "view_audit", "Consultar el registro de auditoría"
     MANAGE_STAFF = "manage_staff", "Administrar las cuentas y los roles del personal"
+    # LOPDP arts. 13-17: requests of access, rectification, deletion, objection, portability.
+    VIEW_DATA_REQUESTS = "view_data_requests", "Ver las solicitudes de derechos de los titulares"
+    HANDLE_DATA_REQUESTS = (
+        "handle_data_requests",
+        "Registrar y atender solicitudes de derechos, y descargar los datos de un titular",
+    )
 
 
 GRANTS: dict[str, frozenset[str]] = {
@@ -59,9 +65,12 @@ GRANTS: dict[str, frozenset[str]] = {
             Permission.VIEW_DASHBOARD,
             Permission.EDIT_CALENDAR,
             Permission.VIEW_AUDIT,
+            Permission.VIEW_DATA_REQUESTS,
+            Permission.HANDLE_DATA_REQUESTS,
         }
     ),
-    # Auditors read everything and change nothing.
+    # Auditors read everything and change nothing: they see the data-subject requests and
+    # whether each was answered in time, but do not download a person's data.
     Role.AUDITOR: frozenset(
         {
             Permission.USE_BACKOFFICE,
@@ -70,6 +79,7 @@ GRANTS: dict[str, frozenset[str]] = {
             Permission.VIEW_REGISTRY,
             Permission.VIEW_DASHBOARD,
             Permission.VIEW_AUDIT,
+            Permission.VIEW_DATA_REQUESTS,
         }
     ),
     # Administrators look after accounts and the calendar, not after cases: no personal

@@ -63,7 +63,7 @@ from ventanilla.notifications.services import email_queue
 
 from .decorators import is_verified
 from .models import ApiToken, PasskeyDevice
-from .roles import Role, is_staff_member
+from .roles import Permission, Role, can, is_staff_member
 from .selectors import lockout_ends_at, totp_device_confirmed
 
 # When the session last saw a request (seconds since the epoch); see middleware.py.
@@ -92,37 +92,136 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# --- staff API tokens --------------------------------------------------------------------
+# A token is the back-office's sign-in for a machine: it acts for its owner, only while the
+# owner is active and keeps a confirmed second factor, only within its scope AND the owner's
+# current role (a demoted owner's tokens lose that power at once), and only until it expires
+# (API_TOKEN_DAYS) or someone revokes it. docs/security.md, "D2. Staff API tokens".
+
+API_TOKEN_SCOPES: dict[str, frozenset[str]] = {
+    ApiToken.Scope.READ: frozenset({Permission.VIEW_CASES, Permission.VIEW_REGISTRY}),
+    ApiToken.Scope.DECIDE: frozenset(
+        {Permission.VIEW_CASES, Permission.VIEW_REGISTRY, Permission.DECIDE}
+    ),
+}
+
+
+class ApiTokenRefused(PermissionError):
+    """A token cannot be made or revoked; the message says why, in Spanish."""
+
+
+def _api_token_scope_default(user) -> str:
+    # The widest scope the role allows, so that `manage.py api_token <username>` keeps
+    # giving an analyst a token that can decide; `--scope read` narrows it.
+    return ApiToken.Scope.DECIDE if can(user, Permission.DECIDE) else ApiToken.Scope.READ
+
+
 @transaction.atomic
-def api_token_create(*, user) -> str:
-    """A new token for a staff member who has a second factor; the key is shown once and
-    only its hash is kept."""
+def api_token_create(*, user, scope: str | None = None) -> str:
+    """A new token for a staff member who has a second factor, in `scope` (by default the
+    widest their role allows), valid for API_TOKEN_DAYS. A scope that grants more than the
+    role (an auditor asking for ``decide``) is refused. The key is returned once; only its
+    SHA-256 is kept."""
     if not is_staff_member(user):
-        raise PermissionError(f"{user.get_username()} no tiene un rol de personal del IESS.")
+        raise ApiTokenRefused(f"{user.get_username()} no tiene un rol de personal del IESS.")
     if totp_device_confirmed(user) is None:
-        raise PermissionError(
+        raise ApiTokenRefused(
             f"{user.get_username()} no tiene activada la verificación en dos pasos: debe "
             "ingresar una vez en /gestion/ingresar/ y activar la aplicación de autenticación "
             "antes de recibir un token de la API."
         )
+    scope = scope or _api_token_scope_default(user)
+    if scope not in API_TOKEN_SCOPES:
+        raise ApiTokenRefused(
+            f"Alcance desconocido «{scope}»: use uno de {', '.join(ApiToken.Scope.values)}."
+        )
+    if scope == ApiToken.Scope.DECIDE and not can(user, Permission.DECIDE):
+        raise ApiTokenRefused(
+            f"El rol de {user.get_username()} no permite decidir trámites: su token solo "
+            "puede tener el alcance «read»."
+        )
     key = f"vv_{secrets.token_urlsafe(32)}"
-    token = ApiToken.objects.create(user=user, key_hash=_hash(key), prefix=key[3:9])
-    audit_log(action="staff.api_token_created", actor=user, obj=token)
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=_hash(key),
+        prefix=key[3:9],
+        scope=scope,
+        expires_at=timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS),
+    )
+    audit_log(
+        action="staff.api_token_created",
+        actor=user,
+        obj=token,
+        new={
+            "username": user.get_username(),
+            "prefix": token.prefix,
+            "scope": scope,
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )
     return key
 
 
-def api_token_user(key: str):
-    """The active user behind a bearer key, or None. A token works only while its owner
-    keeps a confirmed second factor (a reset of the factor stops the tokens too)."""
+def api_token_find(key: str) -> ApiToken | None:
+    """The token behind a bearer key, with its user, if it may still be used: not revoked,
+    not expired, its owner active and with a confirmed second factor (a reset of the factor
+    stops the tokens too). None in every other case, whichever the reason, so that the
+    answer does not tell a guessed key from a revoked one. Records the use."""
+    now = timezone.now()
     token = (
         ApiToken.objects.select_related("user")
-        .filter(key_hash=_hash(key), revoked_at__isnull=True, user__is_active=True)
+        .filter(
+            key_hash=_hash(key),
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
+        )
         .filter(Exists(TOTPDevice.objects.filter(user=OuterRef("user"), confirmed=True)))
         .first()
     )
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-    return token.user
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_token_user(key: str):
+    """The active user behind a usable bearer key, or None (see api_token_find)."""
+    token = api_token_find(key)
+    return token.user if token is not None else None
+
+
+def api_token_scope_allows(token: ApiToken, permission: str) -> bool:
+    """Whether the token's scope covers `permission` (the role is asked separately)."""
+    return permission in API_TOKEN_SCOPES.get(token.scope, frozenset())
+
+
+def api_tokens_of(user):
+    """A person's tokens, newest first: in use, expired and revoked (for their account page
+    and `manage.py api_token --list`)."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+@transaction.atomic
+def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
+    """Revoke a token (``staff.api_token_revoked``): it is refused from the next request on.
+    Its owner may revoke it, and so may an administrator; `actor` None is the command line.
+    Revoking a revoked token changes nothing."""
+    token = ApiToken.objects.select_for_update().select_related("user").get(pk=token.pk)
+    if actor is not None and actor.pk != token.user_id and not can(actor, Permission.MANAGE_STAFF):
+        raise ApiTokenRefused(
+            "Solo la dueña o el dueño del token, o un administrador, puede revocarlo."
+        )
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_log(
+            action="staff.api_token_revoked",
+            actor=actor,
+            obj=token,
+            new={"username": token.user.get_username(), "prefix": token.prefix},
+        )
+    return token
 
 
 @transaction.atomic

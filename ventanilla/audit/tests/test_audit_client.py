@@ -3,11 +3,13 @@ many proxies as TRUSTED_PROXIES says), the browser and one id per request, fille
 for every event written while serving a request and left empty for background work."""
 
 import pytest
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import RequestFactory
 
 from ventanilla.audit.client import client_ip, current_client, user_agent
 from ventanilla.audit.models import AuditEvent
 from ventanilla.audit.services import audit_log
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.services import case_mark_checked, client_ref_for
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 from ventanilla.testing.staff import staff_login
@@ -55,9 +57,12 @@ def case():
 
 def _document_view(client, case, **meta) -> AuditEvent:
     doc = case.documents.get(kind="selfie")
-    response = client.get(f"/gestion/tramites/{case.number}/archivos/{doc.pk}/", **meta)
+    # The short-lived link the case page gives the signed-in staff member.
+    user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
+    binding = session_binding(client.session.session_key)
+    response = client.get(file_url(case=case, obj=doc, user=user, binding=binding), **meta)
     assert response.status_code == 200
-    b"".join(response.streaming_content)
+    response.getvalue()
     return AuditEvent.objects.filter(action="document.viewed").latest("pk")
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ventanilla.audit.models import AuditEvent
 from ventanilla.audit.services import audit_log
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.services import case_mark_checked
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 from ventanilla.testing.staff import staff_login
@@ -39,9 +40,10 @@ def test_the_auditor_finds_every_view_of_a_file(client, case, analyst, auditor):
     video = case.documents.get(kind="video")
     staff_login(client, analyst)
     for doc in (selfie, video, selfie):
-        response = client.get(f"/gestion/tramites/{case.number}/archivos/{doc.pk}/")
+        binding = session_binding(client.session.session_key)
+        response = client.get(file_url(case=case, obj=doc, user=analyst, binding=binding))
         assert response.status_code == 200
-        b"".join(response.streaming_content)
+        response.getvalue()
     client.get(f"/gestion/tramites/{case.number}/")  # a case view is not a file view
 
     client.logout()

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 
 from ventanilla.audit.models import AuditEvent
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.services import case_mark_checked
 from ventanilla.checks.constants import CheckName
 from ventanilla.checks.models import CheckAttachment, CheckResult
@@ -60,6 +61,12 @@ def _only_new_event(before: int, response, *, citizen: bool = False) -> AuditEve
     return event
 
 
+def _link(client, user, case, obj, *, still=False) -> str:
+    """The short-lived link the case page gives this user in this client's session."""
+    binding = session_binding(client.session.session_key)
+    return file_url(case=case, obj=obj, user=user, binding=binding, still=still)
+
+
 def _last_pk() -> int:
     return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
@@ -67,10 +74,11 @@ def _last_pk() -> int:
 def test_every_staff_view_of_a_file_is_one_event_with_where_it_came_from(client, case, analyst):
     crop = CheckAttachment.objects.get(result__case=case)
     video = case.documents.get(kind="video")
+    staff_login(client, analyst)
     # (address, action, object, what the event says of the file)
     endpoints = [
         (
-            reverse("backoffice:document", args=[case.number, doc.pk]),
+            _link(client, analyst, case, doc),
             "document.viewed",
             doc,
             {"kind": doc.kind, "version": doc.version, "sha256": doc.sha256},
@@ -79,20 +87,19 @@ def test_every_staff_view_of_a_file_is_one_event_with_where_it_came_from(client,
     ]
     endpoints += [
         (
-            reverse("backoffice:video_still", args=[case.number, video.pk]),
+            _link(client, analyst, case, video, still=True),
             "document.viewed",
             video,
             {"kind": "video", "sha256": video.sha256},
         ),
         (
-            reverse("backoffice:check_attachment", args=[case.number, crop.pk]),
+            _link(client, analyst, case, crop),
             "check_evidence.viewed",
             crop,
             {"check": CheckName.FACE_MATCH, "name": "selfie"},
         ),
     ]
     assert len(endpoints) == 7  # five documents, a still of the video, a face crop
-    staff_login(client, analyst)
 
     for url, action, obj, says in endpoints:
         before = _last_pk()
@@ -145,7 +152,7 @@ def test_a_refused_view_of_a_file_is_not_recorded_as_a_view(client, case, outsid
     doc = case.documents.get(kind="selfie")
     staff_login(client, outsider)
     before = _last_pk()
-    url = reverse("backoffice:document", args=[case.number, doc.pk])
+    url = _link(client, outsider, case, doc)
     assert client.get(url, **FROM).status_code == 403
     assert not AuditEvent.objects.filter(pk__gt=before, action="document.viewed").exists()
 
@@ -159,7 +166,6 @@ def test_the_auditor_finds_every_view_of_one_file_with_who_when_and_from_where(
     client, case, analyst, supervisor, auditor
 ):
     selfie = case.documents.get(kind="selfie")
-    url = reverse("backoffice:document", args=[case.number, selfie.pk])
     views = [
         (analyst, "198.51.100.20", "Mozilla/5.0 Firefox/140.0"),
         (supervisor, "2001:db8::5", "Mozilla/5.0 (Macintosh) Safari/605.1.15"),
@@ -167,8 +173,9 @@ def test_the_auditor_finds_every_view_of_one_file_with_who_when_and_from_where(
     for user, address, browser in views:
         client.logout()
         staff_login(client, user)
+        url = _link(client, user, case, selfie)
         response = client.get(url, REMOTE_ADDR=address, HTTP_USER_AGENT=browser)
-        b"".join(response.streaming_content)
+        response.getvalue()
     client.get(reverse("backoffice:case", args=[case.number]))  # a case view, not a file view
 
     client.logout()

@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from ventanilla.appointments.models import Appointment
 from ventanilla.audit.models import AuditEvent
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases import services
 from ventanilla.cases.models import Case, CaseTransition, CorrectionRequest
 from ventanilla.documents.models import Document
+from ventanilla.documents.viewing import viewable_copy
 from ventanilla.notifications.models import OutboundEmail
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.services import api_token_create
@@ -90,11 +93,22 @@ def _future_ecuador() -> dt.datetime:
 
 # --- the back-office pages ------------------------------------------------------------
 
+
+def _file_link(w, client=None) -> str:
+    """The document's address: with a client signed in, the short-lived link the case page
+    gives that staff member in that session (backoffice/file_links.py)."""
+    if client is None or SESSION_KEY not in client.session:
+        return f"/gestion/tramites/{w.review.number}/archivos/{w.document.pk}/"
+    user = get_user_model().objects.get(pk=client.session[SESSION_KEY])
+    binding = session_binding(client.session.session_key)
+    return file_url(case=w.review, obj=w.document, user=user, binding=binding)
+
+
 PAGES_READ = {
-    "queue": lambda w: "/gestion/",
-    "case page": lambda w: f"/gestion/tramites/{w.review.number}/",
-    "document": lambda w: f"/gestion/tramites/{w.review.number}/archivos/{w.document.pk}/",
-    "insured page": lambda w: f"/gestion/asegurados/{w.person.id_number}/",
+    "queue": lambda w, c=None: "/gestion/",
+    "case page": lambda w, c=None: f"/gestion/tramites/{w.review.number}/",
+    "document": _file_link,
+    "insured page": lambda w, c=None: f"/gestion/asegurados/{w.person.id_number}/",
 }
 
 # name: (url, form data, which case it acts on, the status it leads to)
@@ -168,7 +182,7 @@ def test_a_signed_in_outsider_is_refused(client, world, outsider, method, url):
 @pytest.mark.parametrize("url", list(PAGES_READ.values()), ids=list(PAGES_READ))
 def test_staff_may_read_every_page(client, world, request, persona, url):
     staff_login(client, request.getfixturevalue(persona))
-    response = client.get(url(world))
+    response = client.get(url(world, client))
     assert response.status_code == 200
 
 
@@ -337,18 +351,21 @@ def test_analysts_and_supervisors_act_through_the_api(
 
 
 @pytest.mark.parametrize("persona", ["auditor", "analyst", "supervisor"])
-def test_a_staff_file_view_serves_the_stored_bytes_and_is_audited(client, world, request, persona):
+def test_a_staff_file_view_serves_the_copy_without_metadata_and_is_audited(
+    client, world, request, persona
+):
     user = request.getfixturevalue(persona)
     staff_login(client, user)
     document = world.document
     with default_storage.open(document.file.name, "rb") as stored:
-        expected = stored.read()
+        stored_bytes = stored.read()
+    expected, _ = viewable_copy(document)
 
-    response = client.get(PAGES_READ["document"](world))
+    response = client.get(PAGES_READ["document"](world, client))
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == expected
-    assert document.sha256 and len(expected) == document.size
+    assert response.getvalue() == expected
+    assert document.sha256 and len(stored_bytes) == document.size
     assert response["Content-Type"] == document.content_type == "image/jpeg"
     assert "no-store" in response["Cache-Control"]
     event = AuditEvent.objects.get(action="document.viewed")
@@ -365,7 +382,7 @@ def test_a_refused_file_view_returns_no_bytes_and_is_not_audited(client, world, 
     with default_storage.open(world.document.file.name, "rb") as stored:
         secret = stored.read()
 
-    response = client.get(PAGES_READ["document"](world))
+    response = client.get(PAGES_READ["document"](world, client))
 
     assert response.status_code in (302, 403)
     assert not getattr(response, "streaming", False)
@@ -375,8 +392,10 @@ def test_a_refused_file_view_returns_no_bytes_and_is_not_audited(client, world, 
 
 def test_a_file_is_only_served_under_its_own_case(client, world, analyst):
     staff_login(client, analyst)
+    # A valid link for the document, under another case's address.
+    binding = session_binding(client.session.session_key)
     response = client.get(
-        f"/gestion/tramites/{world.scheduled.number}/archivos/{world.document.pk}/"
+        file_url(case=world.scheduled, obj=world.document, user=analyst, binding=binding)
     )
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="document.viewed").exists()

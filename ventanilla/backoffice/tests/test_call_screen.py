@@ -90,7 +90,8 @@ def test_the_screen_shows_the_call_the_evidence_and_the_expected_answers(
         rf'<a id="call-meeting-link" href="{re.escape(appointment.meeting_url)}" target="_blank"',
         page,
     )
-    # ID front, selfie and a still of the video, served by the case page's audited URLs.
+    # ID front, selfie and a still of the video, served by the case page's audited URLs
+    # (short-lived links: ?t=).
     documents = {doc.kind: doc for doc in scheduled.documents.all()}
     for kind, url in (
         ("id_front", reverse("backoffice:document", args=[scheduled.number, documents["id_front"].pk])),
@@ -98,7 +99,7 @@ def test_the_screen_shows_the_call_the_evidence_and_the_expected_answers(
         ("video_still", reverse("backoffice:video_still", args=[scheduled.number, documents["video"].pk])),
     ):  # fmt: skip
         assert f'data-panel="{kind}"' in page
-        assert f'src="{url}"' in page
+        assert f'src="{url}?t=' in page
     assert 'data-panel="id_back"' not in page
     # The questions, each with the answer only the holder knows.
     table = page[

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from ventanilla.audit.models import AuditEvent
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.services import case_reject
 from ventanilla.checks.models import CheckAttachment, CheckRun
 from ventanilla.checks.services import case_checks_run
@@ -52,11 +53,12 @@ def test_face_crops_are_for_staff_only_and_every_view_is_audited(client, auditor
     assert client.get(url).status_code in (403, 404)
 
     staff_login(client, auditor)
-    response = client.get(url)
+    binding = session_binding(client.session.session_key)
+    response = client.get(file_url(case=case, obj=crop, user=auditor, binding=binding))
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Cache-Control"] == "no-store, private"
-    assert b"".join(response.streaming_content)[:2] == b"\xff\xd8"
+    assert response.getvalue()[:2] == b"\xff\xd8"
     assert AuditEvent.objects.filter(action="check_evidence.viewed", actor=auditor).count() == 1
     # An auditor reads but does not re-run.
     page = client.get(reverse("backoffice:case", args=[case.number])).content.decode()

@@ -74,15 +74,17 @@ def test_the_page_shows_each_part_with_the_checks_evidence(client, analyst, trus
     assert "E3331I2222" in table
     assert "Coincide" in table
 
-    # ID front and back, selfie, and a still of the video, side by side.
+    # ID front and back, selfie, and a still of the video, side by side, each by a
+    # short-lived link (?t=) that works in this session.
     documents = {doc.kind: doc for doc in case.documents.all()}
     for kind in ("id_front", "id_back", "selfie"):
         assert (
-            f'src="{reverse("backoffice:document", args=[case.number, documents[kind].pk])}"'
+            f'src="{reverse("backoffice:document", args=[case.number, documents[kind].pk])}?t='
             in page
         )
     still = reverse("backoffice:video_still", args=[case.number, documents["video"].pk])
-    assert f'src="{still}"' in page
+    assert f'src="{still}?t=' in page
+    still_token = page.split(f'src="{still}', 1)[1].split('"', 1)[0]
     assert 'class="side-by-side"' in page
 
     # The statement clause by clause: the residence left out is marked and highlighted.
@@ -101,7 +103,7 @@ def test_the_page_shows_each_part_with_the_checks_evidence(client, analyst, trus
     assert 'id="history"' in page and "Abrió la página del trámite" in page
 
     # The still is a JPEG from the stored video, never cached, and its view is audited.
-    response = client.get(still)
+    response = client.get(f"{still}{still_token}")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Cache-Control"] == "no-store, private"

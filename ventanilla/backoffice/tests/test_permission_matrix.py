@@ -16,6 +16,12 @@ from django.urls import URLPattern, reverse
 from ventanilla.api.views import api
 from ventanilla.audit.models import AuditEvent
 from ventanilla.backoffice import urls as backoffice_urls
+from ventanilla.backoffice.file_links import (
+    CHECK_ATTACHMENT,
+    DOCUMENT,
+    file_link_token,
+    session_binding,
+)
 from ventanilla.cases import services
 from ventanilla.cases.models import Case, CaseTransition
 from ventanilla.notifications.models import OutboundEmail
@@ -54,6 +60,7 @@ PAGES: dict[str, tuple[str, frozenset]] = {
     "passkey_add_options": ("post", EVERY_ROLE),
     "passkey_add": ("post", EVERY_ROLE),
     "passkey_remove": ("post", EVERY_ROLE),
+    "api_token_revoke": ("post", EVERY_ROLE),
     "queue": ("get", CASE_READERS),
     "take_next": ("post", frozenset({AN})),
     "assign": ("post", frozenset({SUP})),
@@ -79,12 +86,21 @@ PAGES: dict[str, tuple[str, frozenset]] = {
     "call_record": ("post", DECIDERS),
     "fraud_reviews": ("get", frozenset({SUP, AUD})),
     "fraud_review_close": ("post", frozenset({SUP})),
+    # Data-subject requests (LOPDP): supervisors handle them, auditors only see them;
+    # analysts and administrators (no personal data of the insured) are refused.
+    "data_requests": ("get", frozenset({SUP, AUD})),
+    "data_request": ("get", frozenset({SUP, AUD})),
+    "data_request_new": ("post", frozenset({SUP})),
+    "data_request_export": ("post", frozenset({SUP})),
+    "data_request_answer": ("post", frozenset({SUP})),
+    "data_request_refuse": ("post", frozenset({SUP})),
     "staff": ("get", frozenset({ADM})),
     "staff_new": ("post", frozenset({ADM})),
     "staff_detail": ("post", frozenset({ADM})),
     "staff_active": ("post", frozenset({ADM})),
     "staff_second_factor": ("post", frozenset({ADM})),
     "staff_activation_resend": ("post", frozenset({ADM})),
+    "staff_api_token_revoke": ("post", frozenset({ADM})),
     "calendar": ("post", frozenset({SUP, ADM})),
     "holiday_edit": ("post", frozenset({SUP, ADM})),
     "holiday_remove": ("post", frozenset({SUP, ADM})),
@@ -173,13 +189,29 @@ def _member(role: str):
 
 
 CELLS = [(name, role) for name in PAGES for role in sorted(EVERY_ROLE)]
+FILE_VIEWS = {
+    "document": (DOCUMENT, "document_id"),
+    "video_still": (DOCUMENT, "document_id"),
+    "check_attachment": (CHECK_ATTACHMENT, "attachment_id"),
+}
 
 
 @pytest.mark.parametrize(("name", "role"), CELLS, ids=[f"{n}-{r}" for n, r in CELLS])
 def test_each_role_on_each_page(client, world, name, role):
     method, allowed = PAGES[name]
-    staff_login(client, _member(role))
-    url = reverse(f"backoffice:{name}", kwargs=_kwargs(name, world))
+    user = _member(role)
+    staff_login(client, user)
+    kwargs = _kwargs(name, world)
+    url = reverse(f"backoffice:{name}", kwargs=kwargs)
+    if name in FILE_VIEWS:
+        # The short-lived link the case page would give this person (file_links.py), so that
+        # only the role decides the answer.
+        model_label, pk_argument = FILE_VIEWS[name]
+        binding = session_binding(client.session.session_key)
+        token = file_link_token(
+            model_label=model_label, pk=kwargs[pk_argument], user=user, binding=binding
+        )
+        url += f"?t={token}"
     before = _snapshot()
 
     response = client.post(url, {}) if method == "post" else client.get(url)

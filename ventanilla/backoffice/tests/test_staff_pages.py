@@ -139,10 +139,15 @@ def _menu(page: str) -> set[str]:
                 "Suplantaciones",
                 "Auditoría",
                 "Calendario",
+                "Derechos LOPDP",
                 "Mi cuenta",
             },
         ),
-        ("auditor", QUEUE, {"Cola", "Tablero", "Suplantaciones", "Auditoría", "Mi cuenta"}),
+        (
+            "auditor",
+            QUEUE,
+            {"Cola", "Tablero", "Suplantaciones", "Auditoría", "Derechos LOPDP", "Mi cuenta"},
+        ),
         ("administrator", STAFF, {"Auditoría", "Personal", "Calendario", "Mi cuenta"}),
     ],
 )

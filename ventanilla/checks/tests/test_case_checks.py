@@ -2,8 +2,10 @@
 damaged stored file is reported."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -47,16 +49,27 @@ def test_case_whose_worker_died_is_checked_again(run_worker, settings):
     assert case.status == CaseStatus.IN_REVIEW
 
 
-def test_checks_report_a_stored_file_that_changed():
+@pytest.mark.parametrize("change", ["altered_on_disk", "replaced_through_storage"])
+def test_checks_report_a_stored_file_that_changed(change):
     case = _submit()
     selfie = case.documents.get(kind="selfie")
-    with default_storage.open(selfie.file.name, "wb") as stored:
-        stored.write(b"\xff\xd8\xff\xe0 not a jpeg any more")
+    if change == "altered_on_disk":
+        # Someone with access to the disk flips a byte of the encrypted file.
+        path = Path(default_storage.path(selfie.file.name))
+        data = bytearray(path.read_bytes())
+        data[-40] ^= 0x01
+        path.write_bytes(bytes(data))
+    else:
+        # Someone with the key replaces it with another (properly encrypted) file.
+        default_storage.delete(selfie.file.name)
+        default_storage.save(selfie.file.name, ContentFile(b"\xff\xd8\xff\xe0 not a jpeg any more"))
     case_checks_run(case_id=case.pk)
     result = CheckResult.objects.get(
         case=case, document=selfie, name="file_integrity", is_current=True
     )
     assert result.outcome == "fail"
+    if change == "altered_on_disk":
+        assert "alterado" in result.summary
     # The other files are sound, and the case still reaches the analyst: checks advise, never decide.
     sound = CheckResult.objects.filter(
         case=case, name="file_integrity", outcome__in=["pass", "warn"], is_current=True
@@ -79,20 +92,17 @@ def test_running_the_checks_twice_shows_only_the_latest_run():
     assert case.transitions.filter(to_status=CaseStatus.IN_REVIEW).count() == 1
 
 
-def test_a_form_with_javascript_is_flagged_for_the_analyst():
+def test_a_form_with_javascript_never_reaches_the_analyst():
+    """Active content is refused at intake (ventanilla/documents/validation.py), so no
+    case is made and no check runs on it; the citizen is told to export the form again."""
     fields = submission_fields()
     scripted = pki.add_javascript(media.pdf_bytes(["Solicitud", fields["first_names"]]))
     files = submission_files(fields)
     files["request_form"] = SimpleUploadedFile("solicitud.pdf", scripted, "application/pdf")
-    case = submit_request(fields, files)
-    case_checks_run(case_id=case.pk)
-
-    integrity = CheckResult.objects.get(
-        case=case, name="file_integrity", document__kind="request_form", is_current=True
-    )
-    assert integrity.outcome == "warn"
-    assert "JavaScript" in integrity.summary
-    assert "JavaScript" in integrity.evidence["hazards"]
+    with pytest.raises(ValueError, match="JavaScript"):
+        submit_request(fields, files)
+    assert not Case.objects.exists()
+    assert not CheckResult.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -119,3 +129,16 @@ def test_a_requested_rerun_whose_task_was_lost_is_repeated(run_worker, settings,
     assert not case.checks_pending
     assert CheckRun.objects.filter(case=case, trigger="scheduler").exists()
     assert cases_requeue_stalled_checks() == 0
+
+
+def test_a_stray_task_does_not_run_on_a_closed_case():
+    """A task that reaches a case decided meanwhile leaves its results (and files) alone."""
+    from ventanilla.checks.tasks import case_checks_task
+
+    case = _submit()
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.REQUIREMENTS_REJECTED)
+    assert case_checks_task.call(case.pk) == "skipped"
+    assert not CheckRun.objects.filter(case=case).exists()
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.IN_REVIEW)
+    assert case_checks_task.call(case.pk) != "skipped"
+    assert CheckRun.objects.filter(case=case).count() == 1

@@ -21,6 +21,8 @@ EXPECTED = {
     P.EDIT_CALENDAR:  {Role.ANALYST: False, Role.SUPERVISOR: True,  Role.AUDITOR: False, Role.ADMINISTRATOR: True},
     P.VIEW_AUDIT:     {Role.ANALYST: False, Role.SUPERVISOR: True,  Role.AUDITOR: True,  Role.ADMINISTRATOR: True},
     P.MANAGE_STAFF:   {Role.ANALYST: False, Role.SUPERVISOR: False, Role.AUDITOR: False, Role.ADMINISTRATOR: True},
+    P.VIEW_DATA_REQUESTS:   {Role.ANALYST: False, Role.SUPERVISOR: True, Role.AUDITOR: True,  Role.ADMINISTRATOR: False},
+    P.HANDLE_DATA_REQUESTS: {Role.ANALYST: False, Role.SUPERVISOR: True, Role.AUDITOR: False, Role.ADMINISTRATOR: False},
 }
 # fmt: on
 CELLS = [(role, perm, allowed) for perm, row in EXPECTED.items() for role, allowed in row.items()]

@@ -12,17 +12,23 @@ from ventanilla.cases.scheduler import (
     cases_daily_digest,
     cases_requeue_stalled_checks,
 )
+from ventanilla.documents.retention import retention_purge
 from ventanilla.drafts.services import drafts_purge_expired
 from ventanilla.notifications.services import outbox_requeue_stalled
 
 logger = logging.getLogger(__name__)
+
+# The retention purge walks every closed case old enough: once an hour is plenty for
+# periods counted in days, and keeps the rounds (every few seconds) cheap.
+RETENTION_PURGE_EVERY_SECONDS = 3600
 
 
 class Command(BaseCommand):
     help = (
         "Periodic jobs: re-enqueue checks and emails that a dead worker left behind; "
         "delete unfinished requests past their retention time; alert supervisors to cases "
-        "about to breach their review deadline; the staff's daily digest."
+        "about to breach their review deadline; the staff's daily digest; once an hour, delete "
+        "the files of closed cases whose retention period ended."
     )
 
     def add_arguments(self, parser):
@@ -37,6 +43,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        last_purge = None
         while running:
             close_old_connections()
             checks = cases_requeue_stalled_checks()
@@ -58,6 +65,17 @@ class Command(BaseCommand):
                 )
             if reminders:
                 logger.info("queued %s video-call reminders to citizens", reminders)
+            if last_purge is None or time.monotonic() - last_purge >= RETENTION_PURGE_EVERY_SECONDS:
+                last_purge = time.monotonic()
+                try:
+                    purge = retention_purge()
+                except Exception:
+                    # A storage error must not stop the other jobs; the next hour retries,
+                    # and finishes what this one marked.
+                    logger.exception("retention purge failed")
+                else:
+                    if purge.cases or purge.finished or purge.held:
+                        logger.info("retention purge: %s", " ".join(purge.lines()))
             if once:
                 return
             for _ in range(settings.SCHEDULER_INTERVAL_SECONDS):

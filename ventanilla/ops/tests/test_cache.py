@@ -1,0 +1,75 @@
+"""The shared cache in the database (ventanilla/ops/cache.py): what rate-limit counters
+need from it, a count that loses no attempt and keeps its window."""
+
+import threading
+
+import pytest
+from django.core.cache import cache, caches
+from django.db import close_old_connections, connection
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _expires(key: str):
+    table = connection.ops.quote_name("ventanilla_cache")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT expires FROM {table} WHERE cache_key = %s",  # noqa: S608
+            [cache.make_and_validate_key(key)],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_cache_is_the_counter_database_cache_in_its_own_table():
+    assert type(caches["default"]).__name__ == "CounterDatabaseCache"
+    assert "ventanilla_cache" in connection.introspection.table_names()
+
+
+def test_an_increment_keeps_the_counters_expiry():
+    # Django's own increment rewrites the entry with the default timeout (5 minutes): a
+    # six-hour window would restart after five quiet minutes.
+    assert cache.add("window", 1, 6 * 3600)
+    expires = _expires("window")
+    assert cache.incr("window") == 2
+    assert cache.incr("window", 3) == 5
+    assert cache.get("window") == 5
+    assert _expires("window") == expires
+
+
+def test_an_increment_of_a_missing_or_expired_counter_fails_like_any_cache():
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("never-set")
+    cache.set("gone", 1, timeout=-10)
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("gone")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_increments_from_several_processes_at_once_lose_no_count():
+    cache.add("busy", 0, 3600)
+    errors = []
+
+    def count():
+        try:
+            for _ in range(20):
+                cache.incr("busy")
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=count) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert cache.get("busy") == 80
