@@ -189,7 +189,9 @@ def _finish_marked() -> int:
 
 def _purge_case(case_id: int, now: dt.datetime, report: PurgeReport) -> None:
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("insured").get(pk=case_id)
+        case = (
+            Case.objects.select_for_update(of=("self",)).select_related("insured").get(pk=case_id)
+        )
         if case.status not in FINAL_STATUSES:
             return
         documents, attachments, signatures = _due(case, now)
