@@ -81,11 +81,6 @@ else
   scanning="ClamAV at CLAMAV_URL=$CLAMAV_URL"
 fi
 
-say "migrating the database ($database)"
-manage migrate --noinput
-say "loading the demo data"
-manage load_demo
-
 # Each child runs in its own process group (set -m), so that stopping one
 # stops the `uv run` wrapper and the Python process under it together.
 pids=()
@@ -121,7 +116,9 @@ start() {
   names+=("$name")
 }
 if $start_clamd; then
+  # First: the demo data below is uploaded through the same scan as every upload.
   # clamd logs to var/clamav/clamd.log; in the foreground it would repeat it all here.
+  rm -f "$clamav_dir/clamd.sock"  # a socket left by a killed run would look ready
   start "virus scanner" bash -c 'exec "$0" --config-file="$1" >/dev/null' "$clamd_bin" "$clamav_dir/clamd.conf"
   for _ in $(seq 1 100); do
     [ -S "$clamav_dir/clamd.sock" ] && break
@@ -130,6 +127,10 @@ if $start_clamd; then
   done
   [ -S "$clamav_dir/clamd.sock" ] || die "clamd did not start (see $clamav_dir/clamd.log)."
 fi
+say "migrating the database ($database)"
+manage migrate --noinput
+say "loading the demo data"
+manage load_demo
 if $start_mail_sink; then
   start "mail sink" manage mail_sink --host "$HOST" --port "$MAIL_PORT" --dir "$root/var/mail"
 fi
