@@ -1,6 +1,7 @@
 import datetime as dt
 
 from ninja import Schema
+from pydantic import Field
 
 
 class CaseCreatedOut(Schema):
@@ -69,3 +70,12 @@ class ActionOut(Schema):
     number: str
     status: str
     status_label: str
+
+
+class TransparencyMonth(Schema):
+    """One month of the public figures (stable open-data schema: docs/transparency.md)."""
+
+    year: int = Field(ge=2000, le=9999)
+    month: int = Field(ge=1, le=12)
+    complaints: int = Field(ge=0)
+    attentions: int = Field(ge=0)

@@ -3,8 +3,9 @@ for IESS systems. Each endpoint parses, authorises, calls one service and answer
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -28,6 +29,8 @@ from ventanilla.registry.constants import CONTACT_FIELDS
 from ventanilla.registry.selectors import insured_with_history
 from ventanilla.staff.roles import Permission, can, is_staff_member
 from ventanilla.staff.services import api_token_find, api_token_scope_allows
+from ventanilla.transparency.constants import OPEN_DATA_MAX_AGE
+from ventanilla.transparency.selectors import monthly_figures
 
 from . import presenters
 from .schemas import (
@@ -41,6 +44,7 @@ from .schemas import (
     InviteIn,
     QueueItem,
     RejectIn,
+    TransparencyMonth,
 )
 
 # What a refused token reads, whatever the reason (none, unknown, expired, revoked, owner
@@ -240,6 +244,23 @@ def case_create(request):
             client_address=client_ip(request),
         )
     return Status(201, {"number": case.number, "status": case.status})
+
+
+@api.get(
+    "/transparency",
+    response=list[TransparencyMonth],
+    url_name="transparency",
+    summary="Cifras públicas: quejas y atenciones por mes",
+    description=(
+        "Los mismos datos que /transparencia/ y /transparencia/datos.csv, del mes más antiguo "
+        "al más reciente (meses calendario en hora de Ecuador). Hasta 2026-04, el historial "
+        "publicado por el IESS; desde 2026-05, calculado de los registros de la Ventanilla; el "
+        "último mes puede estar en curso. Público, sin token."
+    ),
+)
+def transparency(request, response: HttpResponse):
+    patch_cache_control(response, public=True, max_age=OPEN_DATA_MAX_AGE)
+    return [row.as_open_data() for row in monthly_figures()]
 
 
 @api.get(

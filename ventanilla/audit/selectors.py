@@ -51,6 +51,7 @@ ACTION_LABELS = {
     "staff.api_token_created": _("Creó una clave de acceso a la API"),
     "staff.api_token_revoked": _("Revocó una clave de acceso a la API"),
     "audit.exported": _("Exportó resultados de auditoría"),
+    "figures.exported": _("Exportó las cifras internas (CSV)"),
     "staff.passkey_added": _("Agregó una llave de acceso"),
     "staff.passkey_removed": _("Quitó una llave de acceso"),
     "staff.passkey_counter_went_back": _("Llave de acceso rechazada: posible copia"),
@@ -88,6 +89,12 @@ ACTION_LABELS = {
     "privacy.request_answered": _("Atendió una solicitud de derechos (LOPDP)"),
     "privacy.request_refused": _("Rechazó una solicitud de derechos (LOPDP)"),
     "privacy.export_downloaded": _("Descargó toda la información de una persona (LOPDP)"),
+    "complaint.filed": _("Presentó una queja"),
+    "complaint.list_viewed": _("Consultó la lista de quejas"),
+    "complaint.viewed": _("Consultó una queja"),
+    "complaint.taken": _("Tomó una queja para atenderla"),
+    "complaint.assigned": _("Asignó una queja"),
+    "complaint.answered": _("Respondió una queja"),
 }
 
 # Every view or download of a person's files, by staff or by the citizen.
@@ -157,6 +164,7 @@ OBJECT_TYPES = {
     "auth.user": _("Cuenta del personal"),
     "workdays.holiday": _("Feriado"),
     "privacy.datasubjectrequest": _("Solicitud de derechos (LOPDP)"),
+    "complaints.complaint": _("Queja"),
 }
 
 ACTOR_LABELS = {"citizen": _("Ciudadano"), "system": _("Sistema")}

@@ -10,7 +10,15 @@ from . import (
     views,
 )
 from .call_views import call, call_record
+from .complaint_views import (
+    complaint,
+    complaint_answer_view,
+    complaint_assign_view,
+    complaint_take_view,
+    complaints,
+)
 from .dashboard_views import audit, audit_export, dashboard
+from .figures_views import figures, figures_export
 from .fraud_views import fraud_review_close_view, fraud_reviews
 from .privacy_views import (
     data_request,
@@ -60,8 +68,18 @@ urlpatterns = [
     ),
     path("asegurados/<str:id_number>/", views.insured, name="insured"),
     path("tablero/", dashboard, name="dashboard"),
+    path("cifras/", figures, name="figures"),
+    path("cifras/datos.csv", figures_export, name="figures_export"),
     path("fraude/", fraud_reviews, name="fraud_reviews"),
     path("fraude/<int:review_id>/cerrar/", fraud_review_close_view, name="fraud_review_close"),
+    # Complaints filed through /quejas/: analysts and supervisors answer, auditors read.
+    path("quejas/", complaints, name="complaints"),
+    path("quejas/<str:complaint_number>/", complaint, name="complaint"),
+    path("quejas/<str:complaint_number>/tomar/", complaint_take_view, name="complaint_take"),
+    path("quejas/<str:complaint_number>/asignar/", complaint_assign_view, name="complaint_assign"),
+    path(
+        "quejas/<str:complaint_number>/respuesta/", complaint_answer_view, name="complaint_answer"
+    ),
     path("auditoria/", audit, name="audit"),
     path("auditoria/exportar/", audit_export, name="audit_export"),
     # Data-subject requests (LOPDP): supervisors handle them, auditors see them.

@@ -214,6 +214,11 @@ class CaseTransition(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [
+            # Monthly figures: the public "attentions" and the supervisors' stage times
+            # select transitions to a status within a period.
+            models.Index(fields=["to_status", "at"], name="casetransition_status_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_status} -> {self.to_status}"

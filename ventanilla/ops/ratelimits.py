@@ -55,6 +55,7 @@ LOOKUPS_PER_CASE = Limit("lookups-case", "RATE_LIMIT_LOOKUPS_PER_CASE")
 CORRECTIONS_PER_CLIENT = Limit("corrections-client", "RATE_LIMIT_CORRECTIONS_PER_CLIENT")
 EMAILS_PER_CLIENT = Limit("emails-client", "RATE_LIMIT_EMAILS_PER_CLIENT")
 EMAILS_PER_ADDRESS = Limit("emails-address", "RATE_LIMIT_EMAILS_PER_ADDRESS")
+COMPLAINTS_PER_CLIENT = Limit("complaints-client", "RATE_LIMIT_COMPLAINTS_PER_CLIENT")
 
 # What a refusal page tells the person about what they were doing.
 SUBMISSION = "submission"

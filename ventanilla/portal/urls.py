@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import booking_views, request_views, views
+from . import booking_views, request_views, transparency_views, views
+from .complaint_views import complaint, complaint_received
 from .not_me_views import not_me
 
 app_name = "portal"
@@ -8,6 +9,9 @@ app_name = "portal"
 urlpatterns = [
     path("", views.start, name="start"),
     path("privacidad/", views.privacy, name="privacy"),
+    path("transparencia/", transparency_views.transparency, name="transparency"),
+    path("transparencia/datos.csv", transparency_views.transparency_csv, name="transparency_csv"),
+    path("atencion/", transparency_views.attention, name="attention"),
     path("tramite/nuevo/", request_views.case_new, name="case_new"),
     path("tramite/nuevo/revision/", request_views.request_review, name="request_review"),
     path("tramite/nuevo/guardar/", request_views.request_save, name="request_save"),
@@ -42,4 +46,6 @@ urlpatterns = [
     path("consulta/", views.status_lookup, name="status"),
     path("consulta/<str:number>/desistir/", views.withdraw, name="withdraw"),
     path("consulta/<str:number>/desistido/", views.withdraw_done, name="withdraw_done"),
+    path("quejas/", complaint, name="complaint"),
+    path("quejas/recibida/", complaint_received, name="complaint_received"),
 ]

@@ -41,6 +41,7 @@ from ventanilla.cases.constants import CaseStatus, IdType, Province, ReviewReaso
 from ventanilla.cases.models import Case
 from ventanilla.checks.constants import CheckName, CheckOutcome, Recommendation, RunTrigger
 from ventanilla.checks.models import CheckAttachment, CheckResult, CheckRun, FaceSignature
+from ventanilla.complaints.constants import ComplaintStatus
 from ventanilla.documents.constants import DocumentKind
 from ventanilla.documents.models import Document
 from ventanilla.drafts.models import RequestDraft
@@ -518,9 +519,30 @@ def _case(case: Case, files: list) -> dict:
             **_review(case),
             "videollamadas": _appointments(case),
             "mensajes": _messages(case, holder_notices_only=False),
+            "quejas": _complaints(case),
         }
     )
     return entry
+
+
+def _complaints(case: Case) -> list[dict]:
+    """The complaints that named this case (the complaints channel, ventanilla/complaints)."""
+    return [
+        {
+            "numero": complaint.number,
+            "presentada_en": _time(complaint.filed_at),
+            "nombre": complaint.name,
+            "correo_electronico": complaint.email,
+            "telefono": complaint.phone,
+            "queja": complaint.text,
+            "estado": _label(ComplaintStatus, complaint.status),
+            "plazo_de_respuesta": _time(complaint.due_at),
+            "respuesta": complaint.answer,
+            "respondida_en": _time(complaint.answered_at),
+            "respondida_por": _username(complaint.answered_by),
+        }
+        for complaint in case.complaints.select_related("answered_by").order_by("filed_at", "pk")
+    ]
 
 
 def _drafts(id_type: str, id_number: str, files: list) -> list[dict]:

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "ventanilla.appointments",
     "ventanilla.notifications",
     "ventanilla.privacy",
+    "ventanilla.complaints",
+    "ventanilla.transparency",
     "ventanilla.staff",
     "ventanilla.portal",
     "ventanilla.backoffice",
@@ -383,6 +385,10 @@ RATE_LIMIT_EMAILS_PER_CLIENT = _rate(
 )
 RATE_LIMIT_EMAILS_PER_ADDRESS = _rate(
     "RATE_LIMIT_EMAILS_PER_ADDRESS", env.str("RATE_LIMIT_EMAILS_PER_ADDRESS", default="3/h")
+)
+RATE_LIMIT_COMPLAINTS_PER_CLIENT = _rate(
+    "RATE_LIMIT_COMPLAINTS_PER_CLIENT",
+    env.str("RATE_LIMIT_COMPLAINTS_PER_CLIENT", default="5/h"),
 )
 # Content-Security-Policy of every page: scripts, styles, fonts and images from this site
 # only, no inline script or style, never framed. A view that serves a file sets its own.

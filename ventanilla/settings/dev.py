@@ -14,6 +14,7 @@ for _name, _rate in {
     "RATE_LIMIT_CORRECTIONS_PER_CLIENT": "200/h",
     "RATE_LIMIT_EMAILS_PER_CLIENT": "100/h",
     "RATE_LIMIT_EMAILS_PER_ADDRESS": "100/h",
+    "RATE_LIMIT_COMPLAINTS_PER_CLIENT": "100/h",
 }.items():
     os.environ.setdefault(_name, _rate)
 # The files' master key: base64 of "dev-only-not-secret-file-key-000" (docs/security.md, A).

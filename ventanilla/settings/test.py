@@ -29,6 +29,7 @@ for _name in (
     "RATE_LIMIT_CORRECTIONS_PER_CLIENT",
     "RATE_LIMIT_EMAILS_PER_CLIENT",
     "RATE_LIMIT_EMAILS_PER_ADDRESS",
+    "RATE_LIMIT_COMPLAINTS_PER_CLIENT",
 ):
     os.environ.setdefault(_name, "100000/h")
 

@@ -38,6 +38,9 @@ class Permission(models.TextChoices):
         "handle_data_requests",
         "Registrar y atender solicitudes de derechos, y descargar los datos de un titular",
     )
+    # Complaints filed through /quejas/: analysts and supervisors answer them, auditors read.
+    VIEW_COMPLAINTS = "view_complaints", "Ver las quejas de los ciudadanos"
+    HANDLE_COMPLAINTS = "handle_complaints", "Tomar y responder las quejas de los ciudadanos"
 
 
 GRANTS: dict[str, frozenset[str]] = {
@@ -50,6 +53,8 @@ GRANTS: dict[str, frozenset[str]] = {
             Permission.DECIDE,
             Permission.VIEW_REGISTRY,
             Permission.TAKE_CASES,
+            Permission.VIEW_COMPLAINTS,
+            Permission.HANDLE_COMPLAINTS,
         }
     ),
     # Supervisors can stand in for an analyst on a case, and distribute the work; they do
@@ -67,6 +72,8 @@ GRANTS: dict[str, frozenset[str]] = {
             Permission.VIEW_AUDIT,
             Permission.VIEW_DATA_REQUESTS,
             Permission.HANDLE_DATA_REQUESTS,
+            Permission.VIEW_COMPLAINTS,
+            Permission.HANDLE_COMPLAINTS,
         }
     ),
     # Auditors read everything and change nothing: they see the data-subject requests and
@@ -80,6 +87,7 @@ GRANTS: dict[str, frozenset[str]] = {
             Permission.VIEW_DASHBOARD,
             Permission.VIEW_AUDIT,
             Permission.VIEW_DATA_REQUESTS,
+            Permission.VIEW_COMPLAINTS,
         }
     ),
     # Administrators look after accounts and the calendar, not after cases: no personal

@@ -128,15 +128,17 @@ def _menu(page: str) -> set[str]:
 @pytest.mark.parametrize(
     ("persona", "page", "links"),
     [
-        ("analyst", QUEUE, {"Cola", "Horarios de videollamada", "Mi cuenta"}),
+        ("analyst", QUEUE, {"Cola", "Horarios de videollamada", "Quejas", "Mi cuenta"}),
         (
             "supervisor",
             QUEUE,
             {
                 "Cola",
                 "Tablero",
+                "Cifras",
                 "Horarios de videollamada",
                 "Suplantaciones",
+                "Quejas",
                 "Auditoría",
                 "Calendario",
                 "Derechos LOPDP",
@@ -146,7 +148,16 @@ def _menu(page: str) -> set[str]:
         (
             "auditor",
             QUEUE,
-            {"Cola", "Tablero", "Suplantaciones", "Auditoría", "Derechos LOPDP", "Mi cuenta"},
+            {
+                "Cola",
+                "Tablero",
+                "Cifras",
+                "Suplantaciones",
+                "Quejas",
+                "Auditoría",
+                "Derechos LOPDP",
+                "Mi cuenta",
+            },
         ),
         ("administrator", STAFF, {"Auditoría", "Personal", "Calendario", "Mi cuenta"}),
     ],

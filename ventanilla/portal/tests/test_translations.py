@@ -36,6 +36,8 @@ CITIZEN_SOURCES = (
     "ventanilla/cases/",
     "ventanilla/documents/",
     "ventanilla/notifications/",
+    "ventanilla/complaints/",
+    "ventanilla/transparency/",
 )
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%%")
 TAG = re.compile(r"</?[a-zA-Z][\w-]*")

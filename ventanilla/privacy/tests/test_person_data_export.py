@@ -260,3 +260,32 @@ def test_a_case_someone_else_filed_leaves_out_what_they_declared_and_uploaded(wo
         "not_me_confirmed",
     }
     assert not [n for n in archive.namelist() if n.startswith(f"tramites/{completed.number}/")]
+
+
+def test_a_complaint_about_the_persons_case_is_in_the_export(world):
+    from ventanilla.complaints.services import complaint_file
+
+    completed, _files, _crop = world["completed"]
+    luis_case, _luis_files = world["luis"]
+    complaint_file(
+        name="María Quispe",
+        email="maria.quispe@example.org",
+        text="La videollamada se cortó dos veces y nadie me volvió a llamar.",
+        case_number=completed.number,
+    )
+    complaint_file(
+        name="Luis",
+        email="luis@example.org",
+        text="Otra queja sobre otro trámite, no el de ella.",
+        case_number=luis_case.number,
+    )
+
+    _archive, data, _raw = _open(person_data_export(id_type="cedula", id_number="0923456784"))
+
+    cases = {case["numero"]: case for case in data["tramites"]}
+    complaints = cases[completed.number]["quejas"]
+    assert [c["queja"] for c in complaints] == [
+        "La videollamada se cortó dos veces y nadie me volvió a llamar."
+    ]
+    assert complaints[0]["numero"].startswith("QJ-")
+    assert "Otra queja" not in json.dumps(data, ensure_ascii=False)

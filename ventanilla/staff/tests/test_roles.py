@@ -23,6 +23,8 @@ EXPECTED = {
     P.MANAGE_STAFF:   {Role.ANALYST: False, Role.SUPERVISOR: False, Role.AUDITOR: False, Role.ADMINISTRATOR: True},
     P.VIEW_DATA_REQUESTS:   {Role.ANALYST: False, Role.SUPERVISOR: True, Role.AUDITOR: True,  Role.ADMINISTRATOR: False},
     P.HANDLE_DATA_REQUESTS: {Role.ANALYST: False, Role.SUPERVISOR: True, Role.AUDITOR: False, Role.ADMINISTRATOR: False},
+    P.VIEW_COMPLAINTS:      {Role.ANALYST: True,  Role.SUPERVISOR: True, Role.AUDITOR: True,  Role.ADMINISTRATOR: False},
+    P.HANDLE_COMPLAINTS:    {Role.ANALYST: True,  Role.SUPERVISOR: True, Role.AUDITOR: False, Role.ADMINISTRATOR: False},
 }
 # fmt: on
 CELLS = [(role, perm, allowed) for perm, row in EXPECTED.items() for role, allowed in row.items()]

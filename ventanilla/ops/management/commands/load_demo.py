@@ -15,6 +15,7 @@ from ventanilla.appointments.services import slots_publish
 from ventanilla.cases import services
 from ventanilla.cases.models import Case
 from ventanilla.checks.services import case_checks_run
+from ventanilla.complaints.services import complaint_file
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import demo_totp_device_ensure, staff_user_ensure
@@ -157,3 +158,12 @@ class Command(BaseCommand):
         for case in (in_review, suspicious, correction, scheduled, completed, unknown):
             case.refresh_from_db()
             self.stdout.write(f"  {case.number}  {case.get_status_display()}")
+        # A complaint about one of them, for the back-office list and the transparency page.
+        complaint = complaint_file(
+            name=f"{scheduled.first_names} {scheduled.last_names}",
+            email=scheduled.email,
+            text="La fecha de la videollamada me queda muy temprano por la diferencia horaria; "
+            "¿pueden ofrecer horarios por la tarde de Ecuador?",
+            case_number=scheduled.number,
+        )
+        self.stdout.write(f"  {complaint.number}  Queja (demostración)")
