@@ -10,7 +10,11 @@ from django.utils import timezone
 
 from ventanilla.audit.models import AuditEvent
 from ventanilla.staff.roles import Permission, users_with
-from ventanilla.workdays.selectors import ECUADOR, non_working_dates, working_days_left
+from ventanilla.workdays.selectors import (
+    deadline_standing,
+    month_range,
+    working_days_left,
+)
 
 from .constants import OPEN_STATUSES
 from .models import Complaint
@@ -25,8 +29,7 @@ def complaints_filed_in_month(year: int, month: int) -> int:
     """Complaints filed through the channel during a calendar month in Ecuador time
     (America/Guayaquil): one filed at 23:30 on the last day of a month in Guayaquil
     counts in that month, though it is already the next month in UTC."""
-    start = dt.datetime(year, month, 1, tzinfo=ECUADOR)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ECUADOR)
+    start, end = month_range(year, month)
     return Complaint.objects.filter(filed_at__gte=start, filed_at__lt=end).count()
 
 
@@ -57,19 +60,7 @@ def complaint_rows(now: dt.datetime | None = None) -> list[ComplaintRow]:
     ordered = complaints_ordered(now)
     complaints = list(ordered.filter(rank__lt=2).order_by("rank", "due_at", "pk"))
     complaints += list(ordered.filter(rank=2).order_by("-answered_at", "-pk")[:ANSWERED_SHOWN])
-    open_dues = [c.due_at for c in complaints if c.is_open]
-    closed: set[dt.date] = set()
-    if open_dues:
-        today = now.astimezone(ECUADOR).date()
-        closed = non_working_dates(today, max(open_dues).astimezone(ECUADOR).date())
-    return [
-        ComplaintRow(
-            complaint=c,
-            overdue=c.is_open and c.due_at < now,
-            working_days_left=working_days_left(now, c.due_at, closed) if c.is_open else None,
-        )
-        for c in complaints
-    ]
+    return [ComplaintRow(*standing) for standing in deadline_standing(complaints, now)]
 
 
 def complaint_for_staff(number: str) -> Complaint | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ventanilla.registry.constants import FraudReviewStatus
 from ventanilla.registry.models import FraudReview
-from ventanilla.workdays.selectors import ECUADOR, non_working_dates, working_days_left
+from ventanilla.workdays.selectors import deadline_standing
 
 from .constants import RequestStatus
 from .models import DataSubjectRequest
@@ -45,19 +45,7 @@ def data_request_rows(now: dt.datetime | None = None) -> list[RequestRow]:
     ordered = data_requests_ordered(now)
     requests = list(ordered.filter(rank__lt=2).order_by("rank", "due_at", "pk"))
     requests += list(ordered.filter(rank=2).order_by("-answered_at", "-pk")[:CLOSED_SHOWN])
-    open_dues = [r.due_at for r in requests if r.is_open]
-    closed: set[dt.date] = set()
-    if open_dues:
-        today = now.astimezone(ECUADOR).date()
-        closed = non_working_dates(today, max(open_dues).astimezone(ECUADOR).date())
-    return [
-        RequestRow(
-            request=r,
-            overdue=r.is_open and r.due_at < now,
-            working_days_left=working_days_left(now, r.due_at, closed) if r.is_open else None,
-        )
-        for r in requests
-    ]
+    return [RequestRow(*standing) for standing in deadline_standing(requests, now)]
 
 
 def data_request_for_staff(request_id: int) -> DataSubjectRequest | None:

@@ -1,9 +1,10 @@
-import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case as SqlCase
 from django.db.models import Value, When
 from django.utils import timezone
+
+from ventanilla.workdays.selectors import month_range
 
 from .constants import ChangeSource, FraudReviewStatus
 from .models import ChangeReportLink, ContactDataChange, FraudReview, InsuredPerson
@@ -60,8 +61,7 @@ def fraud_review_for_staff(review_id: int) -> FraudReview | None:
 def fraud_reports_in_month(year: int, month: int) -> int:
     """How many "this was not me" reports came in during a calendar month (Ecuador time):
     each counts as a complaint about the service."""
-    start = dt.datetime(year, month, 1, tzinfo=ECUADOR_TZ)
-    end = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ECUADOR_TZ)
+    start, end = month_range(year, month)
     return FraudReview.objects.filter(reported_at__gte=start, reported_at__lt=end).count()
 
 

@@ -53,3 +53,27 @@ def working_days_left(
         for offset in range(1, (last - today).days + 1)
         if is_working_day(today + dt.timedelta(days=offset), closed)
     )
+
+
+def deadline_standing(items: list, now: dt.datetime) -> list[tuple]:
+    """(item, overdue, working days left) for items with ``due_at`` and ``is_open`` (complaints,
+    data-subject requests), reading the holiday calendar once; days left is None once closed."""
+    open_dues = [item.due_at for item in items if item.is_open]
+    closed: set[dt.date] = set()
+    if open_dues:
+        today = now.astimezone(ECUADOR).date()
+        closed = non_working_dates(today, max(open_dues).astimezone(ECUADOR).date())
+    return [
+        (
+            item,
+            item.is_open and item.due_at < now,
+            working_days_left(now, item.due_at, closed) if item.is_open else None,
+        )
+        for item in items
+    ]
+
+
+def month_range(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """[start, end) of a calendar month in Ecuador time: what the monthly figures count."""
+    start = dt.datetime(year, month, 1, tzinfo=ECUADOR)
+    return start, dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=ECUADOR)
