@@ -6,7 +6,7 @@ UV := scripts/uv.sh
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup run test lint format migrations-check bench
+.PHONY: help setup run serve test lint format migrations-check bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 26
@@ -16,6 +16,9 @@ setup: ## install what is missing: Debian packages, uv, .venv, USWDS (fast when 
 
 run: setup ## migrate, load the demo, start web + worker + scheduler + mail sink (PORT=8000)
 	@scripts/run.sh
+
+serve: setup ## the production shape locally: gunicorn + WORKERS task workers + scheduler (SERVE_LOCAL=1 to try it)
+	@scripts/serve.sh
 
 test: setup ## run the whole test suite (PYTEST_ARGS="-k something" to narrow it)
 	$(UV) run --frozen pytest $(PYTEST_ARGS)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Read by the scripts rather than by the settings.
-EXTRA_ALLOWED = {"PORT"}
+EXTRA_ALLOWED = {"PORT", "SERVE_LOCAL", "WEB_CONCURRENCY", "WORKERS"}  # read by scripts/serve.sh
 
 READ = re.compile(
     r"""(?:\benv(?:\.\w+)?|os\.environ\.get|os\.getenv|os\.environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]*)["']"""

@@ -19,6 +19,9 @@ class AuditClientMiddleware:
 
     def __call__(self, request):
         client = request_client(request)
+        # Also on the request: Django logs 4xx/5xx responses (logger django.request) after
+        # this middleware has returned, with the request in the record (ventanilla/ops/logging.py).
+        request.request_id = client.request_id
         token = current_client.set(client)
         try:
             response = self.get_response(request)

@@ -14,6 +14,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from ventanilla.ops.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -65,6 +67,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process (hashed names cached for a year in
+    # production); after SecurityMiddleware so that they get its headers too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # D1: the Content-Security-Policy header of every response (SECURE_CSP below).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -480,19 +485,9 @@ RETENTION_REQUEST_FORM_DAYS = _positive(
 )
 # --- end B ---
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # pyHanko logs a traceback for every untrusted or altered signature; the check's
-        # evidence already says it, in Spanish, to the analyst.
-        "pyhanko": {"level": "ERROR"},
-        "pyhanko_certvalidator": {"level": "ERROR"},
-        "faster_whisper": {"level": "WARNING"},
-        "RapidOCR": {"level": "WARNING"},
-    },
-}
+# One line per record: `plain` text for a terminal, or `json` objects (time, level,
+# logger, message, request_id, case) for a log collector; production defaults to json.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
+# The bearer token Prometheus sends to GET /metrics; empty: the endpoint answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -7,7 +7,11 @@ that already redirects; `manage.py check --deploy` then says what is missing.
 """
 
 from .base import *  # noqa: F403
-from .base import TRUSTED_PROXIES, env
+from .base import TRUSTED_PROXIES, env, logging_config
+
+LOGGING = logging_config(
+    env.str("LOG_FORMAT", default="json"), env.str("LOG_LEVEL", default="INFO")
+)
 
 # HTTPS only: redirect plain HTTP, cookies never sent over it, and browsers told to use
 # HTTPS for a year (subdomains included) before they even ask.
@@ -22,3 +26,11 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 # value the client sent), or every request would be redirected to itself.
 if TRUSTED_PROXIES > 0:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Static files: collectstatic writes compressed copies with hashed names, which whitenoise
+# serves with a far-future cache header (docs/deployment.md). Dev and tests keep the plain
+# storage, so that they need no collectstatic.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
