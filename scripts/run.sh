@@ -81,40 +81,10 @@ else
   scanning="ClamAV at CLAMAV_URL=$CLAMAV_URL"
 fi
 
-# Each child runs in its own process group (set -m), so that stopping one
-# stops the `uv run` wrapper and the Python process under it together.
-pids=()
-names=()
-stopping=false
-stop_all() {
-  $stopping && return
-  stopping=true
-  trap - INT TERM
-  local pid i
-  say "stopping..."
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for i in $(seq 1 50); do
-    local alive=false
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=true; done
-    $alive || break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  say "stopped."
-}
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
-trap 'stop_all' EXIT
-
+# Children and their shared stop (Ctrl-C, TERM, exit, or one of them ending).
+# shellcheck source=scripts/supervise.sh
+. "$root/scripts/supervise.sh"
 set -m
-start() {
-  local name=$1
-  shift
-  "$@" </dev/null &
-  pids+=("$!")
-  names+=("$name")
-}
 if $start_clamd; then
   # First: the demo data below is uploaded through the same scan as every upload.
   # clamd logs to var/clamav/clamd.log; in the foreground it would repeat it all here.

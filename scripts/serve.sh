@@ -73,32 +73,9 @@ else
   fi
 fi
 
-# Each child runs in its own process group (set -m), so that stopping one stops the
-# `uv run` wrapper and the processes under it (gunicorn's workers too) together.
-pids=()
-names=()
-stopping=false
-stop_all() {
-  $stopping && return
-  stopping=true
-  trap - INT TERM
-  local pid i
-  [ "${#pids[@]}" -gt 0 ] || return 0
-  say "stopping..."
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  for i in $(seq 1 50); do
-    local alive=false
-    for pid in "${pids[@]}"; do kill -0 -- "-$pid" 2>/dev/null && alive=true; done
-    $alive || break
-    sleep 0.2
-  done
-  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  say "stopped."
-}
-trap 'stop_all; exit 130' INT
-trap 'stop_all; exit 143' TERM
-trap 'stop_all' EXIT
+# Children and their shared stop (Ctrl-C, TERM, exit, or one of them ending).
+# shellcheck source=scripts/supervise.sh
+. "$root/scripts/supervise.sh"
 
 say "migrating the database"
 manage migrate --noinput
@@ -106,13 +83,6 @@ say "collecting the static files (hashed and compressed)"
 manage collectstatic --noinput -v 0
 
 set -m
-start() {
-  local name=$1
-  shift
-  "$@" </dev/null &
-  pids+=("$!")
-  names+=("$name")
-}
 for i in $(seq 1 "$WORKERS"); do
   start "task worker $i" manage db_worker --no-reload
 done
