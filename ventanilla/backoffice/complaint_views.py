@@ -73,11 +73,6 @@ class AssignForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda user: user.get_username()
 
 
-def _no_store(response):
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
 def _complaint_or_404(complaint_number: str):
     complaint = complaint_for_staff(complaint_number)
     if complaint is None:
@@ -89,12 +84,10 @@ def _complaint_or_404(complaint_number: str):
 @staff_required(Permission.VIEW_COMPLAINTS)
 def complaints(request):
     audit_log(action="complaint.list_viewed", actor=request.user)
-    return _no_store(
-        render(
-            request,
-            "backoffice/complaints/list.html",
-            {"rows": complaint_rows(), "working_days": RESPONSE_WORKING_DAYS},
-        )
+    return render(
+        request,
+        "backoffice/complaints/list.html",
+        {"rows": complaint_rows(), "working_days": RESPONSE_WORKING_DAYS},
     )
 
 
@@ -107,31 +100,27 @@ def _detail(request, complaint, *, answer_form=None, assign_form=None, status=20
     may_act = (
         may_handle and complaint.is_open and (not someone_elses or can(user, Permission.ASSIGN))
     )
-    return _no_store(
-        render(
-            request,
-            "backoffice/complaints/detail.html",
-            {
-                "complaint": complaint,
-                "overdue": complaint.is_open and complaint.due_at < now,
-                "days_left": working_days_left(now, complaint.due_at)
-                if complaint.is_open
-                else None,
-                "answer_time": complaint_answer_time(complaint),
-                "history": [
-                    {"event": event, "label": action_label(event.action)}
-                    for event in complaint_history(complaint)
-                ],
-                "may_take": may_act and complaint.assigned_to_id != user.pk,
-                "may_answer": may_act,
-                "may_assign": may_act and can(user, Permission.ASSIGN),
-                "may_view_case": complaint.case_id is not None and can(user, Permission.VIEW_CASES),
-                "answer_form": answer_form or AnswerForm(),
-                "assign_form": assign_form or AssignForm(),
-                "working_days": RESPONSE_WORKING_DAYS,
-            },
-            status=status,
-        )
+    return render(
+        request,
+        "backoffice/complaints/detail.html",
+        {
+            "complaint": complaint,
+            "overdue": complaint.is_open and complaint.due_at < now,
+            "days_left": working_days_left(now, complaint.due_at) if complaint.is_open else None,
+            "answer_time": complaint_answer_time(complaint),
+            "history": [
+                {"event": event, "label": action_label(event.action)}
+                for event in complaint_history(complaint)
+            ],
+            "may_take": may_act and complaint.assigned_to_id != user.pk,
+            "may_answer": may_act,
+            "may_assign": may_act and can(user, Permission.ASSIGN),
+            "may_view_case": complaint.case_id is not None and can(user, Permission.VIEW_CASES),
+            "answer_form": answer_form or AnswerForm(),
+            "assign_form": assign_form or AssignForm(),
+            "working_days": RESPONSE_WORKING_DAYS,
+        },
+        status=status,
     )
 
 
@@ -149,6 +138,7 @@ def _refused(request, complaint, exc: ValidationError):
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.HANDLE_COMPLAINTS)
 def complaint_take_view(request, complaint_number):
     complaint = _complaint_or_404(complaint_number)
@@ -161,6 +151,7 @@ def complaint_take_view(request, complaint_number):
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.ASSIGN)
 def complaint_assign_view(request, complaint_number):
     if not can(request.user, Permission.HANDLE_COMPLAINTS):
@@ -179,6 +170,7 @@ def complaint_assign_view(request, complaint_number):
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.HANDLE_COMPLAINTS)
 def complaint_answer_view(request, complaint_number):
     complaint = _complaint_or_404(complaint_number)

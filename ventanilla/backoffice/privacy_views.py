@@ -138,11 +138,6 @@ def _refuse_form(data=None) -> CloseForm:
     return form
 
 
-def _no_store(response):
-    response["Cache-Control"] = "no-store, private"
-    return response
-
-
 def _request_or_404(request_id: int):
     data_request = data_request_for_staff(request_id)
     if data_request is None:
@@ -154,16 +149,14 @@ def _request_or_404(request_id: int):
 @staff_required(Permission.VIEW_DATA_REQUESTS)
 def data_requests(request):
     audit_log(action="privacy.requests_viewed", actor=request.user)
-    return _no_store(
-        render(
-            request,
-            "backoffice/privacy/list.html",
-            {
-                "rows": data_request_rows(),
-                "may_handle": can(request.user, Permission.HANDLE_DATA_REQUESTS),
-                "working_days": RESPONSE_WORKING_DAYS,
-            },
-        )
+    return render(
+        request,
+        "backoffice/privacy/list.html",
+        {
+            "rows": data_request_rows(),
+            "may_handle": can(request.user, Permission.HANDLE_DATA_REQUESTS),
+            "working_days": RESPONSE_WORKING_DAYS,
+        },
     )
 
 
@@ -204,46 +197,42 @@ def data_request_new(request):
     else:
         form.initial["received_on"] = timezone.now().astimezone(ECUADOR).date()
         status = 200
-    return _no_store(
-        render(
-            request,
-            "backoffice/privacy/new.html",
-            {
-                "form": form,
-                "working_days": RESPONSE_WORKING_DAYS,
-                "due_if_today": data_request_due_at(timezone.now()),
-            },
-            status=status,
-        )
+    return render(
+        request,
+        "backoffice/privacy/new.html",
+        {
+            "form": form,
+            "working_days": RESPONSE_WORKING_DAYS,
+            "due_if_today": data_request_due_at(timezone.now()),
+        },
+        status=status,
     )
 
 
 def _detail(request, data_request, *, answer_form=None, refuse_form=None, status=200):
     now = timezone.now()
-    return _no_store(
-        render(
-            request,
-            "backoffice/privacy/detail.html",
-            {
-                "data_request": data_request,
-                "overdue": data_request.is_open and data_request.due_at < now,
-                "days_left": working_days_left(now, data_request.due_at)
-                if data_request.is_open
-                else None,
-                "late": data_request.answered_at is not None
-                and data_request.answered_at > data_request.due_at,
-                "may_handle": can(request.user, Permission.HANDLE_DATA_REQUESTS),
-                "may_export": data_request.kind in EXPORT_KINDS
-                and data_request.status != RequestStatus.REFUSED,
-                "open_fraud_reviews": open_fraud_reviews_of(
-                    id_type=data_request.id_type, id_number=data_request.id_number
-                ),
-                "answer_form": answer_form or _answer_form(),
-                "refuse_form": refuse_form or _refuse_form(),
-                "working_days": RESPONSE_WORKING_DAYS,
-            },
-            status=status,
-        )
+    return render(
+        request,
+        "backoffice/privacy/detail.html",
+        {
+            "data_request": data_request,
+            "overdue": data_request.is_open and data_request.due_at < now,
+            "days_left": working_days_left(now, data_request.due_at)
+            if data_request.is_open
+            else None,
+            "late": data_request.answered_at is not None
+            and data_request.answered_at > data_request.due_at,
+            "may_handle": can(request.user, Permission.HANDLE_DATA_REQUESTS),
+            "may_export": data_request.kind in EXPORT_KINDS
+            and data_request.status != RequestStatus.REFUSED,
+            "open_fraud_reviews": open_fraud_reviews_of(
+                id_type=data_request.id_type, id_number=data_request.id_number
+            ),
+            "answer_form": answer_form or _answer_form(),
+            "refuse_form": refuse_form or _refuse_form(),
+            "working_days": RESPONSE_WORKING_DAYS,
+        },
+        status=status,
     )
 
 
@@ -256,6 +245,7 @@ def data_request(request, request_id):
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.HANDLE_DATA_REQUESTS)
 def data_request_download(request, request_id):
     """The ZIP of everything held about the person. Built on the spot, audited (files,
@@ -274,10 +264,11 @@ def data_request_download(request, request_id):
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["X-Export-SHA256"] = export.sha256
-    return _no_store(response)
+    return response
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.HANDLE_DATA_REQUESTS)
 def data_request_answer_view(request, request_id):
     data_request = _request_or_404(request_id)
@@ -296,6 +287,7 @@ def data_request_answer_view(request, request_id):
 
 
 @require_POST
+@never_cache
 @staff_required(Permission.HANDLE_DATA_REQUESTS)
 def data_request_refuse_view(request, request_id):
     data_request = _request_or_404(request_id)

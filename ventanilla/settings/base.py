@@ -67,9 +67,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files straight from the web process (hashed names cached for a year in
-    # production); after SecurityMiddleware so that they get its headers too.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     # D1: the Content-Security-Policy header of every response (SECURE_CSP below).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -34,3 +34,11 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Served straight from the web process, right after SecurityMiddleware so that they get its
+# headers too. Only here: elsewhere there is no collected STATIC_ROOT for it to serve (the dev
+# server serves static files itself), and it would warn on every start.
+MIDDLEWARE = [
+    *MIDDLEWARE[:1],  # noqa: F405
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[1:],  # noqa: F405
+]
