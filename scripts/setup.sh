@@ -4,7 +4,8 @@
 #
 #   1. Debian packages: ffmpeg, espeak-ng, chromium, gettext, fonts-dejavu-core,
 #      clamav-daemon (virus scanning of uploads; its signatures are the operator's
-#      job, freshclam is never run here), tesseract (Spanish) with its headers,
+#      job, freshclam is never run here), postgresql-15 (the fault tests and the
+#      benchmarks start throwaway clusters of their own), tesseract (Spanish) with its headers,
 #      cmake and a C++ compiler (dlib is
 #      compiled from source once; uv caches the built wheel), and nodejs + npm
 #      when node or npm is missing (set VENTANILLA_SKIP_APT=1 to
@@ -48,6 +49,9 @@ done
 # ClamAV's daemon scans every upload (docs/security.md, E); the tests and `make run` start
 # their own clamd with a signature database they make.
 command -v clamd >/dev/null 2>&1 || [ -x /usr/sbin/clamd ] || missing+=(clamav-daemon)
+# The fault tests stop and restart a PostgreSQL of their own under a running system, and the
+# benchmarks measure on one (ventanilla/testing/postgres.py): the server binaries, not a service.
+[ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   missing+=(nodejs npm)
 fi
