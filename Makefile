@@ -35,8 +35,11 @@ format: setup ## ruff format + ruff check --fix
 migrations-check: setup ## fail if a model change has no migration
 	$(UV) run --frozen python manage.py makemigrations --check --dry-run
 
-bench: setup ## benchmarks: back-office queue on 1,000,000 cases (PostgreSQL); citizen page weight; WebM-to-MP4; the checks (BENCH_RUNS)
-	$(UV) run --frozen python bench/queue_bench.py
-	$(UV) run --frozen python bench/pages_bench.py
-	$(UV) run --frozen python bench/conversion_bench.py
-	$(UV) run --frozen python bench/checks_bench.py
+bench: setup ## benchmarks (docs/performance.md): intake, checks, queue on 1,000,000 cases, page weight, WebM-to-MP4; then the figures
+	@failed=""; \
+	for name in queue pages conversion checks intake; do \
+	  echo "[bench] $$name"; \
+	  $(UV) run --frozen python bench/$${name}_bench.py || failed="$$failed $$name(exit $$?)"; \
+	done; \
+	[ -z "$$failed" ] || echo "[bench] missed a target or failed:$$failed"; \
+	$(UV) run --frozen python bench/summary.py

@@ -125,7 +125,9 @@ def run_worker():
 
     def run():
         call_command(
-            "db_worker",
+            "run_worker",
+            "--queue-name",
+            "default,checks",
             "--batch",
             "--no-startup-delay",
             "--no-reload",
@@ -139,7 +141,8 @@ def run_worker():
 
 @pytest.fixture
 def worker_process(smtp_server, transactional_db):
-    """A real `manage.py db_worker` process on the test database and the test SMTP server."""
+    """A real `manage.py run_worker` process (both queues) on the test database and the test
+    SMTP server."""
     db = connection.settings_dict
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "ventanilla.settings.test"}
     if db["ENGINE"].endswith("sqlite3"):
@@ -154,7 +157,9 @@ def worker_process(smtp_server, transactional_db):
         [
             sys.executable,
             "manage.py",
-            "db_worker",
+            "run_worker",
+            "--queue-name",
+            "default,checks",
             "--no-reload",
             "--interval",
             "0.2",

@@ -11,7 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Read by the scripts rather than by the settings.
-EXTRA_ALLOWED = {"PORT", "SERVE_LOCAL", "WEB_CONCURRENCY", "WORKERS"}  # read by scripts/serve.sh
+EXTRA_ALLOWED = {  # read by scripts/serve.sh
+    "PORT",
+    "SERVE_LOCAL",
+    "WEB_CONCURRENCY",
+    "WORKERS",
+    "CHECK_WORKERS",
+}
 
 READ = re.compile(
     r"""(?:\benv(?:\.\w+)?|os\.environ\.get|os\.getenv|os\.environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]*)["']"""

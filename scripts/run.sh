@@ -2,7 +2,8 @@
 # Start Ventanilla locally (what `make run` does after scripts/setup.sh):
 # migrate, load the demo data, then run together, until Ctrl-C:
 #   - the web server on 127.0.0.1:${PORT:-8000}
-#   - a task worker (django-tasks-db's db_worker)
+#   - two task workers (manage.py run_worker): one for the "default" queue (emails,
+#     text messages), one for the "checks" queue (the verification pipeline)
 #   - the scheduler (deadlines, reminders, stalled work)
 #   - a mail sink on 127.0.0.1:2525 keeping emails in var/mail/, unless
 #     EMAIL_URL is set (then mail goes where it says).
@@ -104,7 +105,8 @@ manage load_demo
 if $start_mail_sink; then
   start "mail sink" manage mail_sink --host "$HOST" --port "$MAIL_PORT" --dir "$root/var/mail"
 fi
-start "task worker" manage db_worker --no-reload
+start "task worker" manage run_worker --queue-name default --no-reload
+start "checks worker" manage run_worker --queue-name checks --no-reload
 start "scheduler" manage run_scheduler
 start "web server" manage runserver "$HOST:$PORT" --noreload
 set +m

@@ -4,7 +4,10 @@
 # Ctrl-C or until one of them stops:
 #   - gunicorn on 127.0.0.1:${PORT:-8000}, WEB_CONCURRENCY worker processes (default 2),
 #     static files served by whitenoise, one access-log line per request
-#   - WORKERS task workers (django-tasks-db's db_worker, default 2)
+#   - WORKERS task workers for the "default" queue: emails, text messages (default 2)
+#   - CHECK_WORKERS task workers for the "checks" queue: the verification pipeline
+#     (default 1; each holds the speech and face models, several hundred MB). Both are
+#     manage.py run_worker, django-tasks-db's worker made to outlive a database restart.
 #   - the scheduler (deadlines, reminders, stalled work)
 # Needs SECRET_KEY, FILE_ENCRYPTION_KEYS and CLAMAV_URL, and invents none of them.
 # SERVE_LOCAL=1 is a try-out on loopback over plain HTTP instead: HTTPS redirect and
@@ -18,6 +21,7 @@ PORT=${PORT:-8000}
 HOST=127.0.0.1
 WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 WORKERS=${WORKERS:-2}
+CHECK_WORKERS=${CHECK_WORKERS:-1}
 export DJANGO_SETTINGS_MODULE=ventanilla.settings.production
 
 say() { printf '[serve] %s\n' "$*"; }
@@ -27,10 +31,12 @@ manage() { uv_run python manage.py "$@"; }
 listening() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 random_base64() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }
 
-for name in PORT WEB_CONCURRENCY WORKERS; do
+for name in PORT WEB_CONCURRENCY WORKERS CHECK_WORKERS; do
   [[ "${!name}" =~ ^[0-9]+$ ]] || die "$name must be a number, not '${!name}'."
 done
 [ "$WEB_CONCURRENCY" -ge 1 ] || die "WEB_CONCURRENCY must be at least 1."
+[ "$WORKERS" -ge 1 ] || die "WORKERS must be at least 1: without a worker of the default queue no email or text message is sent."
+[ "$CHECK_WORKERS" -ge 1 ] || die "CHECK_WORKERS must be at least 1: without a worker of the checks queue no case reaches the analyst."
 scripts/uv.sh --version >/dev/null 2>&1 \
   || die "uv is missing: run 'make setup' first (or use 'make serve')."
 listening "$PORT" && die "something already listens on $HOST:$PORT. Stop it, or choose another port: PORT=8001 make serve"
@@ -84,7 +90,10 @@ manage collectstatic --noinput -v 0
 
 set -m
 for i in $(seq 1 "$WORKERS"); do
-  start "task worker $i" manage db_worker --no-reload
+  start "task worker $i (default queue)" manage run_worker --queue-name default --no-reload
+done
+for i in $(seq 1 "$CHECK_WORKERS"); do
+  start "checks worker $i (checks queue)" manage run_worker --queue-name checks --no-reload
 done
 start "scheduler" manage run_scheduler
 start "web server" uv_run gunicorn ventanilla.wsgi:application \
@@ -99,7 +108,7 @@ for _ in $(seq 1 120); do
 done
 listening "$PORT" || die "the web server did not start on $HOST:$PORT (see the messages above)."
 
-say "running: gunicorn on http://$HOST:$PORT ($WEB_CONCURRENCY processes), $WORKERS task workers, the scheduler."
+say "running: gunicorn on http://$HOST:$PORT ($WEB_CONCURRENCY processes), $WORKERS task workers (default queue), $CHECK_WORKERS checks workers (checks queue), the scheduler."
 say "readiness: http://$HOST:$PORT/readyz   health: http://$HOST:$PORT/healthz   Ctrl-C stops everything."
 
 # Run until one of the processes stops (or Ctrl-C), then stop the others.

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -12,23 +13,38 @@ from .models import Case
 
 def cases_requeue_stalled_checks() -> int:
     """Checks asked for long ago and never finished (after a submission, a correction or an
-    analyst's request): their task was lost with a dead worker. Enqueue them again."""
-    from ventanilla.checks.tasks import case_checks_task
+    analyst's request): their task was lost with a dead worker. Enqueue them again.
+
+    Not lost, and left alone: a case whose task still waits in the queue (a burst of
+    videos), and, on PostgreSQL, one whose checks a live worker is running now, however
+    long that takes (its lock, checks/tasks.py). Each case is claimed with a conditional
+    update, so two schedulers never both enqueue it. Returns how many were re-enqueued."""
+    from ventanilla.checks.tasks import case_checks_lock, case_checks_task, case_checks_waiting
 
     stale = timezone.now() - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
     unfinished = Q(checks_completed_at__isnull=True) | Q(
         checks_completed_at__lt=F("checks_enqueued_at")
     )
-    stalled = list(
-        Case.objects.filter(unfinished, checks_enqueued_at__lt=stale)
-        .exclude(status__in=FINAL_STATUSES)
-        .values_list("pk", flat=True)
+    stalled_cases = Case.objects.filter(unfinished, checks_enqueued_at__lt=stale).exclude(
+        status__in=FINAL_STATUSES
     )
+    stalled = list(stalled_cases.values_list("pk", flat=True))
+    waiting = case_checks_waiting(stalled)
+    recovered = 0
     for case_id in stalled:
-        case_checks_task.enqueue(case_id, "scheduler")
-    # Re-arm the timer so a still-dead worker does not get a new task every tick.
-    Case.objects.filter(pk__in=stalled).update(checks_enqueued_at=timezone.now())
-    return len(stalled)
+        if case_id in waiting:
+            continue
+        with case_checks_lock(case_id, wait=False) as free:
+            if not free:
+                continue  # a live worker is running them
+            with transaction.atomic():
+                # Re-arm the timer (so a still-dead worker does not get a new task every
+                # tick) and enqueue, in one transaction, unless the case finished meanwhile
+                # or another scheduler re-armed it first (the update's condition).
+                if stalled_cases.filter(pk=case_id).update(checks_enqueued_at=timezone.now()):
+                    case_checks_task.enqueue(case_id, "scheduler")
+                    recovered += 1
+    return recovered
 
 
 # Supervisors see a breach coming: an email per case when its review deadline is near,

@@ -24,7 +24,12 @@ from ventanilla.appointments.services import (
 )
 from ventanilla.appointments.timezones import ECUADOR_TZ
 from ventanilla.audit.services import CITIZEN, audit_log
-from ventanilla.documents.services import document_save, files_removed_on_failure
+from ventanilla.documents.models import Document
+from ventanilla.documents.services import (
+    document_file_store,
+    document_save,
+    files_removed_on_failure,
+)
 from ventanilla.notifications.services import email_queue
 from ventanilla.registry.constants import FLAG_REGISTRY_FROZEN
 from ventanilla.registry.selectors import insured_find
@@ -44,6 +49,7 @@ FLAG_OTHER_OPEN_CASE = "other_open_case"
 
 
 def _next_case_number(now: dt.datetime) -> str:
+    # The year's row stays locked until the caller's transaction ends: take it last.
     year = timezone.localtime(now).year
     CaseNumberSequence.objects.get_or_create(year=year)
     sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
@@ -59,7 +65,9 @@ def _flags_for(case: Case) -> list[str]:
     open_cases = Case.objects.filter(id_type=case.id_type, id_number=case.id_number).exclude(
         status__in=[s.value for s in FINAL_STATUSES]
     )
-    if open_cases.exclude(pk=case.pk).exists():
+    if case.pk is not None:
+        open_cases = open_cases.exclude(pk=case.pk)
+    if open_cases.exists():
         flags.append(FLAG_OTHER_OPEN_CASE)
     # The holder said "this was not me" to an earlier change: a supervisor looks first.
     if case.insured_id is not None and case.insured.frozen_at is not None:
@@ -70,7 +78,7 @@ def _flags_for(case: Case) -> list[str]:
 def _enqueue_checks(case_id: int, trigger: str) -> None:
     from ventanilla.checks.tasks import case_checks_task
 
-    transaction.on_commit(lambda: case_checks_task.enqueue(case_id, trigger))
+    transaction.on_commit(lambda: case_checks_task.enqueue(case_id, trigger), robust=True)
 
 
 def client_ref_for(address: str | None) -> str:
@@ -90,7 +98,6 @@ def case_submit(
         now = timezone.now()
         case = Case(
             **fields,
-            number=_next_case_number(now),
             status=CaseStatus.SUBMITTED,
             submitted_at=now,
             status_changed_at=now,
@@ -99,13 +106,17 @@ def case_submit(
             client_ref=client_ref_for(client_address),
         )
         case.insured = insured_find(id_type=case.id_type, id_number=case.id_number)
-        case.save()
         case.flags = _flags_for(case)
-        case.save(update_fields=["flags"])
+        # The files first (encrypting and writing ~9 MB is most of this function's time),
+        # then the number: the year's number row is locked from the moment it is taken to
+        # the commit, and every other submission waits for it meanwhile.
         for kind, upload in uploads.items():
             stored.append(
-                document_save(case=case, kind=kind, upload=upload, inspected=inspected[kind])
+                document_file_store(case=case, kind=kind, upload=upload, inspected=inspected[kind])
             )
+        case.number = _next_case_number(now)
+        case.save()
+        Document.objects.bulk_create(stored)
         CaseTransition.objects.create(
             case=case, to_status=CaseStatus.SUBMITTED, at=now, actor_label=CITIZEN
         )
@@ -128,10 +139,15 @@ def case_submit(
 
 
 @transaction.atomic
-def case_mark_checked(*, case_id: int) -> Case:
-    """The worker finished the automated checks: a submitted case goes to the analyst's review."""
+def case_mark_checked(*, case_id: int, requested_at=None) -> Case:
+    """The worker finished the automated checks: a submitted case goes to the analyst's review.
+
+    `requested_at` is the request for checks the run answered (its CheckRun.requested_at):
+    the case is marked checked up to that request only, so a correction that arrived while
+    the run was reading the old files stays pending, and the scheduler re-enqueues it if
+    its own task is lost."""
     case = Case.objects.select_for_update().get(pk=case_id)
-    case.checks_completed_at = timezone.now()
+    case.checks_completed_at = requested_at or timezone.now()
     case.save(update_fields=["checks_completed_at"])
     if case.status == CaseStatus.SUBMITTED:
         statemachine.transition(

@@ -478,7 +478,7 @@ def _record(run: _Run, run_row: CheckRun) -> CheckRun:
         for name in saved_files:
             default_storage.delete(name)
         raise
-    case_mark_checked(case_id=run.case.pk)
+    case_mark_checked(case_id=run.case.pk, requested_at=run_row.requested_at)
     return run_row
 
 
@@ -507,4 +507,6 @@ def case_checks_request(*, case: Case, actor) -> None:
     # Recorded with the request, so the scheduler repeats it if the task is lost.
     Case.objects.filter(pk=case.pk).update(checks_enqueued_at=timezone.now())
     actor_id = actor.pk
-    transaction.on_commit(lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id))
+    transaction.on_commit(
+        lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id), robust=True
+    )

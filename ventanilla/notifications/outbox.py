@@ -2,16 +2,31 @@
 (OutboundSms, sms.py): a row is claimed before it is sent, a failed send is kept and
 retried with a growing delay until its limit, and the scheduler re-enqueues what a dead
 worker left behind. Each outbox model has the same status values and bookkeeping fields
-(status, attempts, next_attempt_at, last_error, claimed_at)."""
+(status, attempts, next_attempt_at, last_error, claimed_at).
+
+Delivery is at least once, and in practice once: a task that runs twice (two workers, a
+re-enqueued duplicate) finds the row claimed or sent and sends nothing. The one window
+left is a worker killed, or a database lost for longer than RECORD_RETRY_SECONDS, after
+the server accepted a message and before the row says so: the scheduler then sends it
+again after STALLED_WORK_AFTER_SECONDS (docs/deployment.md, "Task queues and workers").
+"""
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+# How long a sent message's row is retried against an unreachable database (a restart, a
+# failover) before the worker gives up and leaves it to the scheduler, which resends it.
+RECORD_RETRY_SECONDS = 60
+RECORD_RETRY_DELAYS = (0.5, 1, 2, 4, 5)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -20,12 +35,54 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 
 def outbox_claim(model, pk: int):
-    """Take the message for this worker; None when another worker has it, or it is done."""
+    """Take the message for this worker; None when another worker has it, or it is done.
+    A conditional update: of two workers running the same message's task at once, one
+    claims it and the other gets None."""
     now = timezone.now()
     claimed = model.objects.filter(
         pk=pk, status=model.Status.PENDING, next_attempt_at__lte=now
     ).update(status=model.Status.SENDING, claimed_at=now)
     return model.objects.get(pk=pk) if claimed else None
+
+
+def outbox_sent(message, **values):
+    """Record that the server accepted `message` (status sent, one more attempt, and
+    `values`). The send cannot be taken back, so a database that is briefly unreachable
+    must not make it a resend: the write is retried for up to RECORD_RETRY_SECONDS on a
+    new connection."""
+    model = type(message)
+    message.attempts += 1
+    message.status = model.Status.SENT
+    message.sent_at = timezone.now()
+    for name, value in values.items():
+        setattr(message, name, value)
+    fields = {"attempts", "status", "sent_at", *values}
+    alias = message._state.db or "default"
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    delays = iter(RECORD_RETRY_DELAYS)
+    while True:
+        try:
+            message.save(update_fields=fields)
+            return message
+        except (OperationalError, InterfaceError) as exc:
+            connection = connections[alias]
+            delay = next(delays, RECORD_RETRY_DELAYS[-1])
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            logger.warning(
+                "%s %s was sent, but the database is unreachable (%s): recording it again in %s s",
+                model._meta.model_name,
+                message.pk,
+                _first_line(exc),
+                delay,
+            )
+            connection.close()
+            time.sleep(delay)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def outbox_send_failed(message, exc: Exception, *, max_attempts: int, enqueue: Callable):
@@ -53,21 +110,28 @@ def outbox_send_failed(message, exc: Exception, *, max_attempts: int, enqueue: C
 
 
 def outbox_requeue(model, enqueue: Callable) -> int:
-    """Re-enqueue the messages of `model` that a dead worker left behind: claimed long ago,
-    or due and forgotten. Returns how many were re-enqueued."""
+    """Re-enqueue the messages of `model` that a dead worker left behind: claimed long ago
+    (its worker died mid-send), or due long ago and never taken (its task was lost).
+    Returns how many were re-enqueued.
+
+    The rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED and enqueued in the same
+    transaction, so two schedulers never enqueue the same message twice, and the due time
+    is pushed forward so that a still-dead worker does not get it again at every tick."""
     now = timezone.now()
     stale = now - dt.timedelta(seconds=settings.STALLED_WORK_AFTER_SECONDS)
-    model.objects.filter(status=model.Status.SENDING, claimed_at__lt=stale).update(
-        status=model.Status.PENDING, next_attempt_at=now
+    left_behind = Q(status=model.Status.SENDING, claimed_at__lt=stale) | Q(
+        status=model.Status.PENDING, next_attempt_at__lt=stale
     )
-    due = list(
-        model.objects.filter(status=model.Status.PENDING, next_attempt_at__lt=stale).values_list(
-            "pk", flat=True
+    with transaction.atomic():
+        pks = list(
+            model.objects.select_for_update(skip_locked=True)
+            .filter(left_behind)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-    )
-    # Push the due time forward so a still-dead worker does not get the same message
-    # enqueued again at every tick.
-    model.objects.filter(pk__in=due).update(next_attempt_at=now)
-    for pk in due:
-        enqueue(pk)
-    return len(due)
+        model.objects.filter(left_behind, pk__in=pks).update(
+            status=model.Status.PENDING, next_attempt_at=now
+        )
+        for pk in pks:
+            enqueue(pk)
+    return len(pks)

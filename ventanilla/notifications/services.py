@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboundEmail, OutboundSms
-from .outbox import outbox_claim, outbox_requeue, outbox_send_failed
+from .outbox import outbox_claim, outbox_requeue, outbox_send_failed, outbox_sent
 from .sms import sms_send_enqueue
 
 TEMPLATE_DIR = "notifications/email"
@@ -55,7 +55,7 @@ def email_queue(
         dedupe_key=dedupe_key,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _enqueue_send(email.pk))
+    transaction.on_commit(lambda: _enqueue_send(email.pk), robust=True)
     return email
 
 
@@ -67,7 +67,8 @@ def _enqueue_send(email_id: int, run_after: dt.datetime | None = None) -> None:
 
 
 def email_send(*, email_id: int) -> OutboundEmail | None:
-    """Send one queued message over SMTP, recording success or scheduling a retry."""
+    """Send one queued message over SMTP, recording success or scheduling a retry.
+    None when there is nothing to send: another worker has the message, or it was sent."""
     email = outbox_claim(OutboundEmail, email_id)
     if email is None:
         return None
@@ -88,12 +89,7 @@ def email_send(*, email_id: int) -> OutboundEmail | None:
         return outbox_send_failed(
             email, exc, max_attempts=settings.EMAIL_MAX_ATTEMPTS, enqueue=_enqueue_send
         )
-    email.attempts += 1
-    email.status = OutboundEmail.Status.SENT
-    email.sent_at = timezone.now()
-    email.message_id = message.extra_headers.get("Message-ID", "") or ""
-    email.save(update_fields=["attempts", "status", "sent_at", "message_id"])
-    return email
+    return outbox_sent(email, message_id=message.extra_headers.get("Message-ID", "") or "")
 
 
 def outbox_requeue_stalled() -> int:

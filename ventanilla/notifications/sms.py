@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from .models import OutboundSms
-from .outbox import outbox_claim, outbox_send_failed
+from .outbox import outbox_claim, outbox_send_failed, outbox_sent
 from .sms_backends import sms_backend
 
 TEMPLATE_DIR = "notifications/sms"
@@ -39,7 +39,7 @@ def sms_queue(*, template: str, to: str, context: dict, dedupe_key: str, case=No
         dedupe_key=dedupe_key,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: sms_send_enqueue(sms.pk))
+    transaction.on_commit(lambda: sms_send_enqueue(sms.pk), robust=True)
     return sms
 
 
@@ -51,7 +51,8 @@ def sms_send_enqueue(sms_id: int, run_after: dt.datetime | None = None) -> None:
 
 
 def sms_send(*, sms_id: int) -> OutboundSms | None:
-    """Send one queued message through the backend, recording success or a retry."""
+    """Send one queued message through the backend, recording success or a retry.
+    None when there is nothing to send: another worker has the message, or it was sent."""
     sms = outbox_claim(OutboundSms, sms_id)
     if sms is None:
         return None
@@ -61,9 +62,4 @@ def sms_send(*, sms_id: int) -> OutboundSms | None:
         return outbox_send_failed(
             sms, exc, max_attempts=settings.SMS_MAX_ATTEMPTS, enqueue=sms_send_enqueue
         )
-    sms.attempts += 1
-    sms.status = OutboundSms.Status.SENT
-    sms.sent_at = timezone.now()
-    sms.provider_reference = str(reference or "")[:255]
-    sms.save(update_fields=["attempts", "status", "sent_at", "provider_reference"])
-    return sms
+    return outbox_sent(sms, provider_reference=str(reference or "")[:255])

@@ -5,12 +5,14 @@ the answer is the same whichever web process serves it, with any number of proce
 and without prometheus_client's multiprocess mode. Nothing is counted in memory.
 """
 
+import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count
+from django.conf import settings
+from django.db.models import Count, Min
 from django.utils import timezone
 from django_tasks_db.compat import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, get_date_max
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -38,18 +40,45 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[index]
 
 
+def _configured_queues() -> list[str]:
+    return [queue for backend in settings.TASKS.values() for queue in backend.get("QUEUES", [])]
+
+
+def _ready_since() -> dict[str, dt.datetime]:
+    """Per queue, since when the oldest ready task could have run: when it was enqueued,
+    or, for one enqueued to run later (an email's retry), its run_after."""
+    ready = DBTaskResult.objects.ready()
+    immediate = (
+        ready.filter(run_after=get_date_max())
+        .values("queue_name")
+        .annotate(since=Min("enqueued_at"))
+        .order_by()
+    )
+    delayed = (
+        ready.exclude(run_after=get_date_max())
+        .values("queue_name")
+        .annotate(since=Min("run_after"))
+        .order_by()
+    )
+    since: dict[str, dt.datetime] = {}
+    for row in [*immediate, *delayed]:
+        queue = row["queue_name"]
+        since[queue] = min(since.get(queue, row["since"]), row["since"])
+    return since
+
+
 class DatabaseCollector(Collector):
     """Queue depth, outbox, cases by status, SLA breaches and check durations."""
 
     def collect(self):
-        yield self._task_queue()
+        yield from self._task_queue()
         yield from self._outbox()
         yield self._cases()
         yield self._review_deadline_breaches()
         yield from self._check_durations()
 
-    def _task_queue(self) -> GaugeMetricFamily:
-        family = GaugeMetricFamily(
+    def _task_queue(self):
+        depth = GaugeMetricFamily(
             "ventanilla_task_queue_depth",
             "Background tasks waiting (READY) or running (RUNNING), per queue.",
             labels=["queue", "status"],
@@ -57,11 +86,24 @@ class DatabaseCollector(Collector):
         counts = _counts(
             DBTaskResult.objects.filter(status__in=QUEUE_STATUSES), "queue_name", "status"
         )
-        queues = {queue for queue, _ in counts} or {"default"}
+        # Every configured queue, even an empty one, so that a dashboard shows a 0.
+        queues = set(_configured_queues()) | {queue for queue, _ in counts}
         for queue in sorted(queues):
             for status in QUEUE_STATUSES:
-                family.add_metric([queue, status], counts.get((queue, status), 0))
-        return family
+                depth.add_metric([queue, status], counts.get((queue, status), 0))
+        yield depth
+        oldest = GaugeMetricFamily(
+            "ventanilla_task_queue_oldest_ready_seconds",
+            "How long the oldest task ready to run has waited for a worker, per queue "
+            "(0 when none waits): the delay a new task of that queue meets.",
+            labels=["queue"],
+        )
+        now = timezone.now()
+        waiting_since = _ready_since()
+        for queue in sorted(queues):
+            since = waiting_since.get(queue)
+            oldest.add_metric([queue], max((now - since).total_seconds(), 0) if since else 0)
+        yield oldest
 
     def _outbox(self):
         for model, name, what in (

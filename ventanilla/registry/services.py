@@ -137,6 +137,10 @@ class RecordFrozen(ValidationError):
     """The person's record is frozen by a "this was not me" report: no case may change it."""
 
 
+APPLIED_ACTION = "registry.contact_data_applied"
+
+
+@transaction.atomic
 def contact_data_apply(*, case, actor) -> tuple[InsuredPerson, list[ContactDataChange]]:
     """Apply a validated case's contact data to the registry, one history row per changed field.
 
@@ -144,7 +148,23 @@ def contact_data_apply(*, case, actor) -> tuple[InsuredPerson, list[ContactDataC
     the identity on the call) is added, with the creation in the history. A frozen
     record (the holder reported an earlier change as not theirs, and a supervisor has
     not closed the review yet) is refused with RecordFrozen.
+
+    A case is applied once: called again for it (a retried request, a second call), it
+    changes nothing and returns the person and the history rows of the first time. The
+    case row is locked first, so two calls at once are taken one after the other, and the
+    audit event of the first, written in its transaction, is what the second finds.
     """
+    from ventanilla.audit.models import AuditEvent
+    from ventanilla.cases.models import Case
+
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if AuditEvent.objects.filter(case_id=case.pk, action=APPLIED_ACTION).exists():
+        person = InsuredPerson.objects.get(pk=locked.insured_id)
+        changes = ContactDataChange.objects.filter(
+            case_id=case.pk, person=person, source=ChangeSource.CASE
+        ).order_by("pk")
+        logger.info("contact data of case %s already applied: nothing changed", case.pk)
+        return person, list(changes)
     person = (
         InsuredPerson.objects.select_for_update()
         .filter(id_type=case.id_type, id_number=case.id_number)
@@ -182,7 +202,7 @@ def contact_data_apply(*, case, actor) -> tuple[InsuredPerson, list[ContactDataC
     person.save()
     ContactDataChange.objects.bulk_create(changes)
     audit_log(
-        action="registry.contact_data_applied",
+        action=APPLIED_ACTION,
         actor=actor,
         case=case,
         obj=person,
@@ -250,6 +270,9 @@ def contact_change_notify_previous(
 
     if not changes:
         return []
+    sent = list(ChangeReportLink.objects.filter(case=case).order_by("pk"))
+    if sent:
+        return sent  # told already: a second call adds no link and no message
     previous = previous_contact(person, changes)
     days = settings.CONTACT_CHANGE_REPORT_DAYS
     expires_at = timezone.now() + dt.timedelta(days=days)

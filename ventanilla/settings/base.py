@@ -25,6 +25,9 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set (see .env.example).")
+# Earlier keys still accepted for sessions and signed links while a new SECRET_KEY takes
+# over (docs/deployment.md, "Key management").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -69,6 +72,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # D1: the Content-Security-Policy header of every response (SECURE_CSP below).
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Before anything reads a body: uploads spooled to nameless temporary files (a killed
+    # process leaves none); a database outage answers 503 (ventanilla/ops/middleware.py).
+    "ventanilla.ops.middleware.NamelessUploadFilesMiddleware",
+    "ventanilla.ops.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ventanilla.portal.middleware.SpanishFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -126,22 +133,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
+# A connection kept between requests (?conn_max_age=SECONDS in DATABASE_URL; 0, the
+# default, closes it after each request) is checked before a request reuses it, so that one
+# broken by a PostgreSQL restart or failover is replaced instead of failing that request.
+if DATABASES["default"].get("CONN_MAX_AGE", 0) != 0:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Files. Uploads go to a private folder that no URL serves; staff see them
 # only through an audited view.
+# STORAGE_URL picks where they are kept, encrypted either way: unset, PRIVATE_STORAGE_DIR;
+# file:///absolute/path, that folder; s3://bucket/prefix?endpoint_url=...&region=..., an
+# S3-compatible bucket (credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the
+# machine's role). docs/deployment.md, "Object storage (S3-compatible)".
+STORAGE_URL = env.str("STORAGE_URL", default="")
 PRIVATE_STORAGE_DIR = Path(env.str("PRIVATE_STORAGE_DIR", default=str(VAR_DIR / "private")))
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "ventanilla" / "static"]
+from ventanilla.documents.storage import storage_from_url  # noqa: E402
+
 STORAGES = {
-    "default": {
-        # --- A. Encryption at rest (docs/security.md): every stored file is encrypted ---
-        "BACKEND": "ventanilla.documents.storage.EncryptedFileSystemStorage",
-        "OPTIONS": {"location": str(PRIVATE_STORAGE_DIR), "base_url": None},
-    },
+    # --- A. Encryption at rest (docs/security.md): every stored file is encrypted ---
+    "default": storage_from_url(STORAGE_URL, default_location=PRIVATE_STORAGE_DIR),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if STORAGES["default"]["BACKEND"].endswith("EncryptedFileSystemStorage"):
+    _storage_dir = Path(STORAGES["default"]["OPTIONS"]["location"])
+    if "PRIVATE_STORAGE_DIR" in env.ENVIRON and _storage_dir != PRIVATE_STORAGE_DIR:
+        raise ImproperlyConfigured(
+            f"STORAGE_URL names the folder {_storage_dir} and PRIVATE_STORAGE_DIR names "
+            f"{PRIVATE_STORAGE_DIR}: set only one of them."
+        )
+    PRIVATE_STORAGE_DIR = _storage_dir
 # --- A. Encryption at rest (docs/security.md) ---
 # Master keys of the stored files, "id:base64(32 bytes)" comma-separated: the first
 # encrypts new files, the others only decrypt (rotation: manage.py rotate_file_keys).
@@ -172,14 +196,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # The five uploads together are at most 4 x 2 MB + 5 MB; leave room for the form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 
-# Background work: Django's tasks API on the database-backed queue.
+# Background work: Django's tasks API on the database-backed queue. Two queues, each with
+# workers of its own (manage.py run_worker --queue-name ...; docs/deployment.md): "checks"
+# for the verification pipeline (speech-to-text, minutes of CPU per burst of videos) and
+# "default" for emails and text messages, which a burst of videos must never delay.
 TASKS = {
     "default": {
         "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "checks"],
     }
 }
-# How long a case may sit in `submitted`, or an email in `sending`, before the
+# How long a case's checks, or an email in `sending`, may stay unfinished before the
 # scheduler assumes its worker died and enqueues the work again.
 STALLED_WORK_AFTER_SECONDS = env.int("STALLED_WORK_AFTER_SECONDS", default=600)
 SCHEDULER_INTERVAL_SECONDS = env.int("SCHEDULER_INTERVAL_SECONDS", default=30)

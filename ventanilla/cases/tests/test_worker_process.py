@@ -1,4 +1,4 @@
-"""The task worker as `make run` starts it: a separate `manage.py db_worker` process."""
+"""The task worker as `make run` starts it: a separate `manage.py run_worker` process."""
 
 import time
 

@@ -119,7 +119,9 @@ def _manage(env: dict, *args: str) -> None:
 
 
 def _get(port: int, path: str):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # gunicorn listens before its workers have imported the project (seconds on a loaded
+    # machine): the first request waits for that.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path)
         response = connection.getresponse()

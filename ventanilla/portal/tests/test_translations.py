@@ -38,6 +38,9 @@ CITIZEN_SOURCES = (
     "ventanilla/notifications/",
     "ventanilla/complaints/",
     "ventanilla/transparency/",
+    # The answers every citizen may meet: too many requests, the database briefly away.
+    "ventanilla/ops/ratelimits.py",
+    "ventanilla/ops/middleware.py",
 )
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%%")
 TAG = re.compile(r"</?[a-zA-Z][\w-]*")

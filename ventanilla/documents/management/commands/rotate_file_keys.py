@@ -1,3 +1,4 @@
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.management.base import BaseCommand, CommandError
 
 from ventanilla.documents.storage import stored_files_rewrap
@@ -23,7 +24,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run, encrypt_plaintext, **options):
-        report = stored_files_rewrap(dry_run=dry_run, encrypt_plaintext=encrypt_plaintext)
+        try:
+            report = stored_files_rewrap(dry_run=dry_run, encrypt_plaintext=encrypt_plaintext)
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(
+                f"The S3 storage failed: {exc}. Check STORAGE_URL, the credentials "
+                "(AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role) and that "
+                "the server answers, then run this command again: files already re-wrapped "
+                "are skipped."
+            ) from exc
         would = "would be " if dry_run else ""
         self.stdout.write(f"Current master key: {report.key_id}")
         self.stdout.write(f"Files {would}re-wrapped: {report.rewrapped}")
