@@ -17,6 +17,7 @@ own queue) and writes bench/results/checks.json.
 """
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -77,8 +78,11 @@ def main() -> int:
 
     # The test settings scan every upload: a clamd with the tests' signatures, on the
     # socket they name (CLAMAV_URL, inherited by the worker process too).
-    with clamav.clamd_running(settings.CLAMAV_URL):
-        return _measure(workdir)
+    try:
+        with clamav.clamd_running(settings.CLAMAV_URL):
+            return _measure(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _measure(workdir: Path) -> int:
@@ -181,7 +185,7 @@ def _measure(workdir: Path) -> int:
     report_p95 = _p95(latencies)
     rss_mb = peak_kb / 1024
     if report_p95 > TARGET_REPORT_P95:
-        print(f"The worker's log ({worker_log}), last lines:")
+        print("The worker's log, last lines:")
         print("\n".join(worker_log.read_text(errors="replace").splitlines()[-40:]))
     print(
         f"Report after submission:        p95 {report_p95:.2f} s, runs {[round(x, 2) for x in latencies]}"

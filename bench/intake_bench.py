@@ -2,8 +2,9 @@
 the production shape, measured against a yardstick in the same run.
 
 What runs, all on this machine:
-  - a throwaway PostgreSQL 15 (bench/_pg.py; fsync and synchronous commit ON, as in
-    production: every submission's transaction really reaches the disk);
+  - a throwaway PostgreSQL 15 (ventanilla/testing/postgres.py, through bench/_pg.py),
+    fsync and synchronous commit ON as in production: every submission's transaction
+    really reaches the disk;
   - ClamAV's daemon with the tests' signature database (ventanilla/testing/clamav.py):
     every upload is scanned, as the intake does;
   - gunicorn with ventanilla.settings.production, the command line of scripts/serve.sh

@@ -23,6 +23,21 @@ logger = logging.getLogger(__name__)
 
 # Seconds to wait for clamd; a 5 MB upload takes well under one with the official databases.
 SCAN_TIMEOUT_SECONDS = 30
+# Bytes per INSTREAM chunk. clamav-client sends what `read()` returns, prefixed with its
+# length, and asks for 1 KB at a time: ~9,400 socket writes for one submission, which cost
+# the web process more CPU than clamd's own scan (docs/performance.md). Any chunk size
+# below clamd's StreamMaxLength is the same protocol.
+SCAN_CHUNK_BYTES = 256 * 1024
+
+
+class _LargeChunks:
+    """The content, read in SCAN_CHUNK_BYTES pieces whatever size the caller asks for."""
+
+    def __init__(self, content: bytes):
+        self._buffer = io.BytesIO(content)
+
+    def read(self, _size: int = -1) -> bytes:
+        return self._buffer.read(SCAN_CHUNK_BYTES)
 
 
 class ScannerUnavailable(Exception):
@@ -58,7 +73,7 @@ def scanner_client(url: str | None = None) -> ClamdNetworkSocket:
 def scan_bytes(content: bytes) -> ScanResult:
     """Scan ``content`` with clamd. Raises ``ScannerUnavailable`` when it cannot say."""
     try:
-        results = scanner_client().instream(io.BytesIO(content))
+        results = scanner_client().instream(_LargeChunks(content))
     except (ClamdError, OSError) as error:
         logger.error("ClamAV scan failed: %s: %s", type(error).__name__, error)
         raise ScannerUnavailable(str(error)) from error
