@@ -3,9 +3,9 @@
 - `DatabaseUnavailableMiddleware`: the database dropped the connection or cannot be
   reached while a request was served (a restart, a crash, a failover). The request's
   transaction did not commit, so nothing of it was saved: the person is told so, with a
-  503 and Retry-After, instead of the generic error page. (Known exception: a failure in
-  a non-robust transaction.on_commit hook comes after the commit; see the xfail test in
-  ops/tests/test_web_faults.py.)
+  503 and Retry-After, instead of the generic error page. (The tasks a submission queues
+  after its commit use robust on_commit hooks, so a failure there is logged and the
+  scheduler queues them later; ops/tests/test_web_faults.py tests it.)
 - `NamelessUploadFilesMiddleware`: uploads too big for memory are spooled to temporary
   files that have no name on disk, so that a web process killed in the middle of an
   upload leaves no copy of anyone's ID card, face or voice behind.
