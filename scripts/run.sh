@@ -112,15 +112,7 @@ start "web server" manage runserver "$HOST:$PORT" --noreload
 set +m
 
 # Wait for the web server to answer (it runs Django's checks first).
-web_pid=${pids[-1]}
-for _ in $(seq 1 120); do
-  listening "$PORT" && break
-  kill -0 "$web_pid" 2>/dev/null || break
-  sleep 0.5
-done
-if ! listening "$PORT"; then
-  die "the web server did not start on $HOST:$PORT (see the messages above)."
-fi
+wait_for_web "$PORT"
 
 cat <<BANNER
 
@@ -145,17 +137,4 @@ cat <<BANNER
 BANNER
 
 # Run until one of the processes stops (or Ctrl-C), then stop the others.
-set +e
-wait -n "${pids[@]}"
-status=$?
-set -e
-if ! $stopping; then
-  for i in "${!pids[@]}"; do
-    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-      say "the ${names[$i]} stopped (exit $status): stopping the others."
-    fi
-  done
-  # None of them is meant to stop on its own: that is a failure even with exit 0.
-  [ "$status" -ne 0 ] || status=1
-  exit "$status"
-fi
+run_until_one_stops

@@ -100,29 +100,10 @@ start "web server" uv_run gunicorn ventanilla.wsgi:application \
   --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY" --access-logfile - --no-control-socket
 set +m
 
-web_pid=${pids[-1]}
-for _ in $(seq 1 120); do
-  listening "$PORT" && break
-  kill -0 "$web_pid" 2>/dev/null || break
-  sleep 0.5
-done
-listening "$PORT" || die "the web server did not start on $HOST:$PORT (see the messages above)."
+wait_for_web "$PORT"
 
 say "running: gunicorn on http://$HOST:$PORT ($WEB_CONCURRENCY processes), $WORKERS task workers (default queue), $CHECK_WORKERS checks workers (checks queue), the scheduler."
 say "readiness: http://$HOST:$PORT/readyz   health: http://$HOST:$PORT/healthz   Ctrl-C stops everything."
 
 # Run until one of the processes stops (or Ctrl-C), then stop the others.
-set +e
-wait -n "${pids[@]}"
-status=$?
-set -e
-if ! $stopping; then
-  for i in "${!pids[@]}"; do
-    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
-      say "the ${names[$i]} stopped (exit $status): stopping the others."
-    fi
-  done
-  # None of them is meant to stop on its own: that is a failure even with exit 0.
-  [ "$status" -ne 0 ] || status=1
-  exit "$status"
-fi
+run_until_one_stops
