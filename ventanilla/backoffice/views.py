@@ -22,6 +22,7 @@ from ventanilla.checks.selectors import check_run_latest, checks_for_case
 from ventanilla.checks.services import ChecksRefused, case_checks_request
 from ventanilla.documents.constants import EXTENSIONS, DocumentKind
 from ventanilla.documents.models import Document
+from ventanilla.documents.selectors import document_scanned
 from ventanilla.documents.services import document_open
 from ventanilla.documents.viewing import viewable_copy
 from ventanilla.registry.selectors import insured_with_history
@@ -223,6 +224,20 @@ def note_add(request, number):
     return _case_page(request, case, note_form=form, status=400)
 
 
+def _not_scanned(request, case, doc):
+    """409: the antivirus has not found this file clean (not scanned yet, or flagged)."""
+    audit_log(
+        action="document.view_refused",
+        actor=request.user,
+        case=case,
+        obj=doc,
+        new={"kind": doc.kind, "version": doc.version, "reason": "not_scanned"},
+    )
+    return render(
+        request, "backoffice/document_not_scanned.html", {"case": case, "doc": doc}, status=409
+    )
+
+
 @staff_required(Permission.VIEW_DOCUMENTS)
 @file_link_required(DOCUMENT, "document_id")
 def video_still(request, number, document_id):
@@ -234,6 +249,8 @@ def video_still(request, number, document_id):
     ).first()
     if doc is None:
         raise Http404
+    if not document_scanned(doc):
+        return _not_scanned(request, case, doc)
     try:
         with document_open(doc) as source:
             jpeg, at = review_media.video_still(source)
@@ -354,6 +371,8 @@ def document(request, number, document_id):
     doc = Document.objects.filter(case=case, pk=document_id, purged_at__isnull=True).first()
     if doc is None:
         raise Http404
+    if not document_scanned(doc):
+        return _not_scanned(request, case, doc)
     audit_log(
         action="document.viewed",
         actor=request.user,

@@ -186,7 +186,8 @@ class CaseSubmissionForm(forms.Form):
     def _clean_upload(self, kind: str):
         upload = self.cleaned_data.get(kind)
         if upload:
-            self.inspected[kind] = inspect_upload(kind, upload)
+            # The intake's inspection; the background checks decode and scan (docs/security.md).
+            self.inspected[kind] = inspect_upload(kind, upload, thorough=False)
         return upload
 
     def clean_id_front(self):
@@ -368,7 +369,7 @@ class _CorrectionBase(forms.Form):
                         if accepted.converted is not None:
                             self.conversions[name] = accepted.conversion_facts
                     else:
-                        self.inspected[name] = inspect_upload(name, upload)
+                        self.inspected[name] = inspect_upload(name, upload, thorough=False)
                 except ValidationError as exc:
                     self.add_error(name, exc)
         return data

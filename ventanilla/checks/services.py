@@ -34,6 +34,7 @@ from ventanilla.cases.services import case_checks_outcome_record, case_mark_chec
 from ventanilla.documents.constants import DocumentKind, FileFormat
 from ventanilla.documents.encryption import FileDecryptionError
 from ventanilla.documents.models import Document
+from ventanilla.documents.scanning import scanning_enabled
 from ventanilla.documents.services import document_open
 from ventanilla.documents.validation import probe_video, revalidate_stored
 
@@ -79,6 +80,7 @@ class _Run:
     ocr: dict[str, Any] = field(default_factory=dict)  # kind -> OcrResult | None
     form_ocr_last_page: Any = None  # OCR of the form's last page, where the signature box is
     broken: set[str] = field(default_factory=set)  # kinds whose file failed its integrity check
+    scanned: set[int] = field(default_factory=set)  # documents ClamAV found clean in this run
 
     def add(self, name: str, finding: Finding, document: Document | None = None) -> None:
         self.outcomes.append(_Outcome(name, finding, document))
@@ -140,6 +142,11 @@ def _integrity(run: _Run, document: Document) -> Finding:
             evidence={"stored_sha256": inspected.sha256, "received_sha256": document.sha256},
         )
     evidence = {"sha256": inspected.sha256, "size": inspected.size, **inspected.details}
+    if scanning_enabled():
+        # revalidate_stored is thorough: ClamAV scanned the file and found nothing. Only now
+        # can staff open it (the intake does not scan: docs/security.md).
+        run.scanned.add(document.pk)
+        evidence["virus_scan"] = "clean"
     if document.kind == DocumentKind.VIDEO:
         return _video_integrity(run, content, evidence)
     # Active content in a PDF (JavaScript, launch actions, embedded files) never gets here:
@@ -456,6 +463,9 @@ def _record(run: _Run, run_row: CheckRun) -> CheckRun:
             FaceSignature.objects.bulk_create(
                 FaceSignature(case=case, source=source, vector=vector.astype(np.float32).tobytes())
                 for source, vector in run.faces.items()
+            )
+            Document.objects.filter(pk__in=run.scanned, scanned_at__isnull=True).update(
+                scanned_at=timezone.now()
             )
             run_row.recommendation, run_row.reasons = recommend(results)
             run_row.finished_at = timezone.now()

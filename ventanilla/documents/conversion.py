@@ -223,9 +223,12 @@ def video_accept(upload, *, convert: bool) -> AcceptedVideo:
     """Accept a statement video as it is, or (with ``convert``) re-encode a browser
     WebM, an iPhone MOV or an MP4 over 5 MB into a compliant MP4. Raises
     ``ValidationError`` with the Spanish reason otherwise; the stored file always
-    meets the seed's limits because the converted file is inspected like any upload."""
+    meets the seed's limits because the converted file is inspected like any upload
+    (the intake's inspection: the background checks scan it, docs/security.md)."""
     try:
-        return AcceptedVideo(file=upload, inspected=inspect_upload(DocumentKind.VIDEO, upload))
+        return AcceptedVideo(
+            file=upload, inspected=inspect_upload(DocumentKind.VIDEO, upload, thorough=False)
+        )
     except ValidationError as refusal:
         if not convert or refusal.code not in _CONVERTIBLE:
             raise
@@ -257,5 +260,7 @@ def video_accept(upload, *, convert: bool) -> AcceptedVideo:
         stem = Path(getattr(upload, "name", "") or "video").stem or "video"
         file = ContentFile(converted.data, name=f"{stem}.mp4")
         return AcceptedVideo(
-            file=file, inspected=inspect_upload(DocumentKind.VIDEO, file), converted=converted
+            file=file,
+            inspected=inspect_upload(DocumentKind.VIDEO, file, thorough=False),
+            converted=converted,
         )

@@ -29,6 +29,9 @@ class Document(models.Model):
     # When the retention period ended and the stored file was deleted (documents/retention.py):
     # the row stays, with its hash, size and format, as the record of what was received.
     purged_at = models.DateTimeField(null=True, blank=True)
+    # When ClamAV found the stored file clean (the background checks scan it, not the
+    # intake: docs/security.md). Staff cannot open a file that has not been scanned.
+    scanned_at = models.DateTimeField(null=True, blank=True)
     correction = models.ForeignKey(
         "cases.CorrectionRequest",
         null=True,

@@ -69,12 +69,19 @@ class InspectedFile:
     details: dict[str, Any]
 
 
-def inspect_upload(kind: str, uploaded_file) -> InspectedFile:
+def inspect_upload(kind: str, uploaded_file, *, thorough: bool = True) -> InspectedFile:
     """Accept ``uploaded_file`` as the document ``kind`` or raise ``ValidationError``.
 
     ``uploaded_file`` is a Django ``UploadedFile`` or ``File`` (anything with
     ``name``, ``read`` and ``seek``; ``size`` is used when present). It is left
     positioned at its start.
+
+    ``thorough=False`` is the intake's inspection, which answers the citizen at once:
+    size, type, structure (a JPEG must reach its end marker, an MP4 every packet its
+    index lists, a PDF must parse without active content), pixel and duration bounds and
+    hidden content. It leaves out the two costly parts, which the background checks do on
+    the stored file (``revalidate_stored``, always thorough) before any analyst can open
+    it: decoding every block of a photo, and ClamAV's scan. See docs/security.md.
     """
     kind = DocumentKind(kind)
     name = _display_name(uploaded_file)
@@ -85,11 +92,15 @@ def inspect_upload(kind: str, uploaded_file) -> InspectedFile:
     file_format = _sniff(content)
     if file_format not in ALLOWED_FORMATS[kind]:
         raise _wrong_type(kind, name, content)
-    details = _DECODERS[file_format](content, name)
+    if file_format == FileFormat.JPEG:
+        details = _inspect_jpeg(content, name, thorough=thorough)
+    else:  # a PDF or an MP4 is inspected the same either way
+        details = _DECODERS[file_format](content, name)
     _refuse_hidden_content(file_format, content, name)
-    # Last: clamd only gets files that are already known to be a bounded JPEG, PDF or
-    # MP4 (it decodes images too, and a 400-megapixel PNG keeps it busy for minutes).
-    _scan(content, kind, name)
+    if thorough:
+        # Last: clamd only gets files that are already known to be a bounded JPEG, PDF or
+        # MP4 (it decodes images too, and a 400-megapixel PNG keeps it busy for minutes).
+        _scan(content, kind, name)
     return InspectedFile(
         format=file_format,
         content_type=CONTENT_TYPES[file_format],
@@ -461,14 +472,18 @@ def _hidden(name: str, what: str, *, inside: bool = False, before: bool = False)
 # --- JPEG ---------------------------------------------------------------------
 
 
-def _inspect_jpeg(content: bytes, name: str) -> dict[str, Any]:
-    """Decode the whole image; phones' multi-picture JPEGs (MPO) are JPEGs too."""
+def _inspect_jpeg(content: bytes, name: str, *, thorough: bool = True) -> dict[str, Any]:
+    """Read the header and (``thorough``) decode the whole image; phones' multi-picture
+    JPEGs (MPO) are JPEGs too. Without decoding, a truncated photo is still refused: its
+    segments must lead to an end marker (``_jpeg_layout``, checked for every JPEG)."""
     try:
         with Image.open(io.BytesIO(content), formats=("JPEG", "MPO")) as image:
             width, height, mode = image.width, image.height, image.mode
             # The header gives the size, so a bomb is refused before decoding.
             if width * height > MAX_IMAGE_PIXELS:
                 raise _too_many_pixels(name, width, height)
+            if not thorough:
+                return {"width": width, "height": height, "mode": mode}
             # Decoded at 1/8 scale (libjpeg's DCT scaling): every block of the scan is still
             # read and entropy-decoded, so a truncated or damaged file fails exactly as at
             # full size, but a 12-megapixel photo costs a third of the time and 1/64 of

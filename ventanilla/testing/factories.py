@@ -234,3 +234,17 @@ def case_in_status(status: str, analyst):
         case.refresh_from_db()
     assert case.status == status
     return case
+
+
+def documents_scan(case) -> None:
+    """What the background checks do before staff may open a file: scan each current
+    stored file with ClamAV (the test session's clamd) and record it clean. Raises
+    ValidationError if one is not."""
+    from ventanilla.documents.services import document_open
+    from ventanilla.documents.validation import revalidate_stored
+
+    for document in case.documents.filter(is_current=True):
+        with document_open(document) as stored:
+            revalidate_stored(document.kind, stored, expected_sha256=document.sha256)
+        document.scanned_at = timezone.now()
+        document.save(update_fields=["scanned_at"])

@@ -2,7 +2,8 @@
 
 Every file is made by the test: malformed JPEG/PDF/MP4, formats renamed, polyglots,
 oversized files and decompression bombs, PDFs that run or carry something, files the
-test ClamAV database flags; then hostile text: injection strings in fields with a
+test ClamAV database flags (stored, then flagged by the checks and never shown to staff);
+then hostile text: injection strings in fields with a
 format, control characters and over-long text, hostile file names. Each is refused with
 a Spanish message on its field (422, never 500) and leaves nothing behind: no case, no
 document row, no file in private storage. Free text keeps SQL and HTML verbatim and the
@@ -20,7 +21,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from ventanilla.audit.models import AuditEvent
+from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.models import Case
+from ventanilla.checks.constants import CheckName
+from ventanilla.checks.models import CheckResult
+from ventanilla.checks.services import case_checks_run
 from ventanilla.documents.models import Document
 from ventanilla.documents.tests.test_upload_hardening import (
     HTML,
@@ -108,8 +113,6 @@ FILES = {
         "al abrirlo",
     ),
     "PDF with an embedded file": ("request_form", _pdf("s.pdf", pdf_with_attachment), "adjuntos"),
-    "JPEG the antivirus flags": ("selfie", _jpeg("s.jpg", clamav.flagged_jpeg()), "virus"),
-    "JPEG carrying EICAR": ("id_front", _jpeg("c.jpg", clamav.jpeg_carrying_eicar()), "virus"),
 }
 
 
@@ -122,14 +125,51 @@ def test_hostile_file_is_refused_on_its_field_and_nothing_is_kept(client, case):
     assert words in " ".join(errors[field])
 
 
-def test_infected_upload_leaves_an_audit_event_without_personal_data(client):
+@pytest.mark.parametrize(
+    "field, make",
+    [("selfie", clamav.flagged_jpeg), ("id_front", clamav.jpeg_carrying_eicar)],
+    ids=["JPEG the antivirus flags", "JPEG carrying EICAR"],
+)
+def test_an_infected_photo_is_flagged_by_the_checks_and_never_opened_by_staff(
+    client, analyst, field, make
+):
+    """The intake does not scan (docs/security.md): the file is stored encrypted like any
+    other, then the checks' antivirus flags it, and no staff link ever serves it."""
     fields = submission_fields()
-    _refused(
-        client, fields, submission_files(fields, selfie=_jpeg("s.jpg", clamav.flagged_jpeg())())
+    response = client.post(
+        URL, {**fields, **submission_files(fields, **{field: _jpeg("s.jpg", make())()})}
     )
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()["number"])
+    assert not case.documents.filter(scanned_at__isnull=False).exists()
+
+    case_checks_run(case_id=case.pk)
+
+    infected = case.documents.get(kind=field)
+    result = CheckResult.objects.get(
+        case=case, document=infected, name=CheckName.FILE_INTEGRITY, is_current=True
+    )
+    assert (result.outcome, result.evidence["code"]) == ("fail", "malware")
+    assert "virus" in result.summary
+    infected.refresh_from_db()
+    assert infected.scanned_at is None
+    clean = case.documents.exclude(pk=infected.pk)
+    assert clean.count() == 4 and not clean.filter(scanned_at__isnull=True).exists()
+    # The finding is audited without who sent it.
     event = AuditEvent.objects.get(action="upload.malware_refused")
-    assert event.ip is None  # a citizen's address is not kept
+    assert event.ip is None
     assert fields["id_number"] not in str(event.new_value)
+
+    staff_login(client, analyst)
+    binding = session_binding(client.session.session_key)
+    refused = client.get(file_url(case=case, obj=infected, user=analyst, binding=binding))
+    assert refused.status_code == 409
+    assert "no se puede abrir todavía" in html.unescape(refused.content.decode())
+    assert AuditEvent.objects.filter(
+        action="document.view_refused", object_id=str(infected.pk)
+    ).exists()
+    served = client.get(file_url(case=case, obj=clean.first(), user=analyst, binding=binding))
+    assert served.status_code == 200
 
 
 SQL = "'; DROP TABLE cases_case; --"

@@ -25,7 +25,12 @@ from ventanilla.documents.viewing import viewable_copy
 from ventanilla.notifications.models import OutboundEmail
 from ventanilla.registry.models import InsuredPerson
 from ventanilla.staff.services import api_token_create
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    documents_scan,
+    submission_fields,
+    submission_files,
+    submit_request,
+)
 from ventanilla.testing.staff import staff_login, totp_device_for
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +50,8 @@ class World:
 def _case(person: int) -> Case:
     fields = submission_fields(person)
     case = submit_request(fields, submission_files(fields))
-    # What the worker does once the automated checks are done.
+    # What the worker does in the automated checks: the antivirus, then the end of the run.
+    documents_scan(case)
     return services.case_mark_checked(case_id=case.pk)
 
 

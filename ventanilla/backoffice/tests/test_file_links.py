@@ -11,7 +11,12 @@ from django.urls import reverse
 from ventanilla.api import presenters
 from ventanilla.audit.models import AuditEvent
 from ventanilla.backoffice.file_links import file_url, session_binding
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    documents_scan,
+    submission_fields,
+    submission_files,
+    submit_request,
+)
 from ventanilla.testing.staff import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +25,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def case():
     fields = submission_fields(0)
-    return submit_request(fields, submission_files(fields))
+    case = submit_request(fields, submission_files(fields))
+    documents_scan(case)  # the checks' antivirus: staff may open the files
+    return case
 
 
 def _link(client, user, case, obj, **kwargs) -> str:

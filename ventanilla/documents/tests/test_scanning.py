@@ -80,6 +80,16 @@ def test_unreachable_clamd_refuses_the_upload_and_logs_an_error(settings, tmp_pa
     assert "ClamAV scan failed" in caplog.text
 
 
+def test_the_intake_inspection_does_not_wait_for_the_scanner(settings, tmp_path):
+    """The intake leaves the scan to the background checks: clamd being down does not
+    stop a citizen's submission (the checks then err, and staff cannot open the file)."""
+    settings.CLAMAV_URL = f"unix://{tmp_path}/no-clamd.sock"
+
+    assert inspect_upload(PHOTO, _upload(media.jpeg_bytes()), thorough=False).format == "jpeg"
+    # What the scanner alone would refuse is left to the checks too.
+    assert inspect_upload(PHOTO, _upload(clamav.flagged_jpeg()), thorough=False).format == "jpeg"
+
+
 def test_stored_file_recheck_with_clamd_down_is_an_error_not_a_verdict(settings, tmp_path):
     settings.CLAMAV_URL = "tcp://127.0.0.1:9/"  # the discard port: nothing listens
 
