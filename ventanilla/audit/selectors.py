@@ -18,6 +18,9 @@ from .models import AuditEvent
 # What each recorded action means, for the auditor (codes are the ones audit_log gets).
 ACTION_LABELS = {
     "document.viewed": _("Vio o descargó un archivo del trámite"),
+    "document.view_refused": _(
+        "Intentó abrir un archivo que el antivirus aún no ha dado por limpio (no se mostró)"
+    ),
     "check_evidence.viewed": _("Vio una evidencia de las verificaciones"),
     "draft_file.viewed": _("El ciudadano vio un archivo de su solicitud, antes de enviarla"),
     "request_form.downloaded": _("El ciudadano descargó la solicitud llenada con sus datos"),
@@ -82,7 +85,7 @@ ACTION_LABELS = {
     ),
     "files.keys_rotated": _("Cambió la clave maestra de cifrado de los archivos"),
     "retention.purged": _("Archivos eliminados al cumplirse el plazo de conservación"),
-    "upload.malware_refused": _("Archivo rechazado por el antivirus"),
+    "upload.malware_refused": _("El antivirus encontró un virus en un archivo"),
     "privacy.request_registered": _("Registró una solicitud de derechos (LOPDP)"),
     "privacy.request_viewed": _("Consultó una solicitud de derechos (LOPDP)"),
     "privacy.requests_viewed": _("Consultó la lista de solicitudes de derechos (LOPDP)"),

@@ -617,9 +617,16 @@ def _pdf_active_content(reader: PdfReader, name: str) -> None:
             _pdf_dictionary_hazard(item, name)
             if is_action or item.get("/Type") == "/Action":
                 _pdf_action_hazard(item, name)
+            is_signature_field = item.get("/FT") == "/Sig"
             for key, value in item.items():
                 # The page tree is walked downwards; a page's drawing is not structure.
                 if key in ("/Contents", "/Parent", "/P"):
+                    continue
+                # A signature's value (and the /Perms entry naming a certifying one) holds
+                # the signature's bytes and byte range, which no viewer runs: not parsed here
+                # (pypdf reads its kilobytes of hex a character at a time), but verified by
+                # the background checks.
+                if key == "/Perms" or (key == "/V" and is_signature_field):
                     continue
                 if key == "/OpenAction":
                     # An array is a destination (a page to show), not an action.
@@ -757,21 +764,43 @@ TRUNCATION_TOLERANCE_SECONDS = 1.0
 
 
 def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
-    """Check the brand, the streams, and that every packet the index lists is there."""
+    """Check the brand, the streams, that each stream's first frame decodes, and that
+    the file is whole: a copy cut short ends inside its last box, and is then read
+    packet by packet to tell the citizen how much of it is there."""
     if not _is_mp4_brand(content):
         raise _wrong_type(DocumentKind.VIDEO, name, content)
+    cut_short = _mp4_cut_short(content)
     with _open_mp4(io.BytesIO(content), name) as container:
         details = _video_details(container)
         _require_streams(container, name)
         _refuse_video_bomb(container, details, name)
-        scan = _scan_packets(container, decode_all=False)
+        scan = _scan_packets(container, decode_all=False, to_the_end=cut_short)
         # A stray decode error is left to probe_video; no frame at all is not.
         if not (scan.frames["video"] and scan.frames["audio"]):
             raise _corrupt(FileFormat.MP4, name)
-        missing = _missing_seconds(container, scan.packet_ends)
+        missing = _missing_seconds(container, scan.packet_ends) if cut_short else None
     if missing:
         raise _truncated(name, *missing)
     return details
+
+
+def _mp4_cut_short(content: bytes) -> bool:
+    """Whether a top-level box runs past the end of the file (what a copy or an upload
+    cut short leaves). Other damage inside the boxes is the background checks' to find:
+    they decode every frame (probe_video)."""
+    position, size = 0, len(content)
+    while position + 8 <= size:
+        box_size = int.from_bytes(content[position : position + 4], "big")
+        if box_size == 1:
+            if position + 16 > size:
+                return True
+            box_size = int.from_bytes(content[position + 8 : position + 16], "big")
+        elif box_size == 0:  # to the end of the file
+            return False
+        if box_size < 8:
+            return False  # not a box: _mp4_hidden_content names what it is
+        position += box_size
+    return position > size
 
 
 # Bounds checked from the header, before anything is decoded (the background checks decode
@@ -900,12 +929,13 @@ class _Scan:
         return max(self.decoded_ends.values(), default=0.0)
 
 
-def _scan_packets(container, *, decode_all: bool, on_frame=None) -> _Scan:
+def _scan_packets(container, *, decode_all: bool, on_frame=None, to_the_end: bool = True) -> _Scan:
     """Read every packet of the first video and audio streams.
 
     Reading without decoding is cheap and already shows a truncated file;
     ``decode_all`` decodes everything, otherwise only until each stream has
-    given one frame (proof that its codec is readable).
+    given one frame (proof that its codec is readable), and then (without
+    ``to_the_end``) reading stops.
     """
     streams = [*container.streams.video[:1], *container.streams.audio[:1]]
     scan = _Scan({}, {}, {"video": 0, "audio": 0}, 0)
@@ -923,6 +953,8 @@ def _scan_packets(container, *, decode_all: bool, on_frame=None) -> _Scan:
                 packet_ends[stream] = max(packet_ends.get(stream, 0), pts + duration)
             if decode_all or not scan.frames[packet.stream.type]:
                 _decode(packet, scan, on_frame)
+            elif not to_the_end and scan.frames["video"] and scan.frames["audio"]:
+                break
     except av.FFmpegError:
         # Reading stops here; what was read is measured against the header.
         scan.errors += 1

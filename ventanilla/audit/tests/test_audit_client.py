@@ -11,7 +11,12 @@ from ventanilla.audit.models import AuditEvent
 from ventanilla.audit.services import audit_log
 from ventanilla.backoffice.file_links import file_url, session_binding
 from ventanilla.cases.services import case_mark_checked, client_ref_for
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    documents_scan,
+    submission_fields,
+    submission_files,
+    submit_request,
+)
 from ventanilla.testing.staff import staff_login
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +57,9 @@ def test_the_browser_is_cut_to_the_column_and_kept_printable():
 @pytest.fixture
 def case():
     fields = submission_fields(0)
-    return case_mark_checked(case_id=submit_request(fields, submission_files(fields)).pk)
+    case = submit_request(fields, submission_files(fields))
+    documents_scan(case)  # the checks' antivirus: staff may open the files
+    return case_mark_checked(case_id=case.pk)
 
 
 def _document_view(client, case, **meta) -> AuditEvent:

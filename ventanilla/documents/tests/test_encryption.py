@@ -26,7 +26,12 @@ from ventanilla.documents.storage import EncryptedFileSystemStorage
 from ventanilla.drafts.models import DraftFile
 from ventanilla.portal.request_steps import STEPS
 from ventanilla.testing import media
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    documents_scan,
+    submission_fields,
+    submission_files,
+    submit_request,
+)
 from ventanilla.testing.staff import staff_login
 
 # What each format's plaintext starts with or holds, never to be seen on disk.
@@ -97,6 +102,7 @@ def test_two_files_with_the_same_content_share_no_ciphertext():
 @pytest.mark.django_db
 def test_storage_and_the_staff_view_give_back_the_submitted_files(client, analyst, submitted):
     case, originals = submitted
+    documents_scan(case)  # the checks' antivirus: staff may open the files
     staff_login(client, analyst)
     binding = session_binding(client.session.session_key)
     for doc in case.documents.all():

@@ -60,8 +60,6 @@ PORTAL_FILES = {
         "decompression bomb JPEG",
         "PDF with JavaScript",
         "PDF with an embedded file",
-        "JPEG the antivirus flags",
-        "JPEG carrying EICAR",
     )
 }
 
