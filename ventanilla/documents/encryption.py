@@ -227,6 +227,12 @@ def _unwrap(ring: KeyRing, header: Header, *, name: str) -> bytes:
 
 def encrypt(plaintext: bytes, ring: KeyRing) -> bytes:
     """The encrypted file for ``plaintext``, under the ring's current master key."""
+    return b"".join(encrypt_parts(plaintext, ring))
+
+
+def encrypt_parts(plaintext: bytes, ring: KeyRing) -> tuple[bytes, bytes]:
+    """The encrypted file as (header, body), to be written one after the other: a storage
+    that writes them in turn saves a copy of a file of several megabytes."""
     master = ring.current
     data_key = AESGCM.generate_key(bit_length=256)
     body_nonce = os.urandom(NONCE_BYTES)
@@ -240,7 +246,7 @@ def encrypt(plaintext: bytes, ring: KeyRing) -> bytes:
         length=0,
     )
     body = AESGCM(data_key).encrypt(body_nonce, plaintext, prefix)
-    return header.pack() + body
+    return header.pack(), body
 
 
 def decrypt(data: bytes, ring: KeyRing, *, name: str = "") -> bytes:

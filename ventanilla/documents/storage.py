@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.utils.deconstruct import deconstructible
 
@@ -46,8 +46,13 @@ class EncryptedStorageMixin:
     ``_stored_head(name)`` (the first bytes and the stored size)."""
 
     def _save(self, name, content):
-        plaintext = b"".join(content.chunks())
-        return super()._save(name, ContentFile(encryption.encrypt(plaintext, keyring_current())))
+        content.seek(0)
+        header, body = encryption.encrypt_parts(content.read(), keyring_current())
+        return super()._save(name, self._encrypted_content(header, body))
+
+    def _encrypted_content(self, header: bytes, body: bytes) -> File:
+        """What the storage below writes (its ``_save`` gets it)."""
+        return ContentFile(header + body)
 
     def _open(self, name, mode="rb"):
         if "w" in mode or "a" in mode or "+" in mode:
@@ -74,9 +79,28 @@ class EncryptedStorageMixin:
         raise NotImplementedError
 
 
+class _EncryptedParts(File):
+    """An encrypted file as FileSystemStorage._save writes it, chunk by chunk: the header,
+    then views of the body (never a copy of it)."""
+
+    def __init__(self, header: bytes, body: bytes):
+        super().__init__(None)
+        self.header, self.body = header, body
+        self.size = len(header) + len(body)
+
+    def chunks(self, chunk_size=None):
+        yield self.header  # bytes first: FileSystemStorage opens the file in binary mode
+        view, step = memoryview(self.body), chunk_size or self.DEFAULT_CHUNK_SIZE
+        for start in range(0, len(view), step):
+            yield view[start : start + step]
+
+
 @deconstructible(path="ventanilla.documents.storage.EncryptedFileSystemStorage")
 class EncryptedFileSystemStorage(EncryptedStorageMixin, FileSystemStorage):
     """A FileSystemStorage whose files are encrypted on disk."""
+
+    def _encrypted_content(self, header: bytes, body: bytes) -> File:
+        return _EncryptedParts(header, body)
 
     def _stored_read(self, name) -> bytes:
         with open(self.path(name), "rb") as stored:
