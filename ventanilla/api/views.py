@@ -23,7 +23,7 @@ from ventanilla.cases.selectors import (
     status_label,
 )
 from ventanilla.cases.statemachine import IllegalTransition
-from ventanilla.checks.services import ChecksRefused, case_checks_request
+from ventanilla.checks.reruns import ChecksRefused, case_checks_request
 from ventanilla.ops import ratelimits
 from ventanilla.registry.constants import CONTACT_FIELDS
 from ventanilla.registry.selectors import insured_with_history

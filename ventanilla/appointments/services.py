@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from ventanilla.audit.services import CITIZEN, audit_log
 from ventanilla.cases import statemachine
@@ -204,6 +203,9 @@ def appointment_create(
 
 def appointment_ics(appointment: Appointment, *, method: str = "REQUEST") -> str:
     """An iCalendar (RFC 5545) invitation that calendar programs accept."""
+    # Imported here, by the workers that send invitations: the web processes never need it.
+    from icalendar import Calendar, Event, vCalAddress, vText
+
     cal = Calendar()
     cal.add("prodid", "-//IESS//Ventanilla//ES")
     cal.add("version", "2.0")

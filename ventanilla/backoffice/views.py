@@ -18,8 +18,8 @@ from ventanilla.cases.selectors import case_for_staff
 from ventanilla.cases.statemachine import IllegalTransition, can_transition
 from ventanilla.checks.constants import CheckName
 from ventanilla.checks.models import CheckAttachment
+from ventanilla.checks.reruns import ChecksRefused, case_checks_request
 from ventanilla.checks.selectors import check_run_latest, checks_for_case
-from ventanilla.checks.services import ChecksRefused, case_checks_request
 from ventanilla.documents.constants import EXTENSIONS, DocumentKind
 from ventanilla.documents.models import Document
 from ventanilla.documents.selectors import document_scanned

@@ -12,7 +12,7 @@ check anchors the number on those words and has no wording for a passport.
 from collections.abc import Mapping
 
 from ventanilla.checks.engines.statement import expected_statement
-from ventanilla.documents.request_form import residence_names
+from ventanilla.checks.residence import residence_names
 
 
 def statement_for(values: Mapping) -> str:

@@ -53,3 +53,16 @@ def spoken_names(country: str, region: str, city: str) -> list[list[str]]:
     if not regions and region:
         regions.append(region)
     return [_unique(countries) or [country], _unique(regions), _unique([city])]
+
+
+def residence_names(values) -> tuple[str, str, str]:
+    """(country, region, city) of residence by their Spanish names, as the request form
+    prints them and the statement says them: the ISO 3166 codes the form stores are named
+    as the statement check expects them to be spoken; a region typed as text stays as
+    typed."""
+    country, region, city = (
+        " ".join(str(values.get(name) or "").split())
+        for name in ("residence_country", "residence_region", "residence_city")
+    )
+    countries, regions, _ = spoken_names(country, region, city)
+    return (countries[0] if countries else country), (regions[0] if regions else region), city

@@ -494,29 +494,3 @@ def _record(run: _Run, run_row: CheckRun) -> CheckRun:
 
 def worst_of(results: list[CheckResult], name: str) -> str:
     return worst(r.outcome for r in results if r.name == name)
-
-
-class ChecksRefused(Exception):
-    """The checks cannot run again on this case (it is closed)."""
-
-
-@transaction.atomic
-def case_checks_request(*, case: Case, actor) -> None:
-    """An analyst asks for the checks to run again (e.g. after installing trust roots)."""
-    from ventanilla.cases.constants import FINAL_STATUSES
-
-    from .tasks import case_checks_task
-
-    if case.status in FINAL_STATUSES:
-        raise ChecksRefused(
-            f"El trámite {case.number} está cerrado ({case.get_status_display()}): "
-            "sus verificaciones ya no se repiten."
-        )
-
-    audit_log(action="case.checks_requested", actor=actor, case=case, obj=case)
-    # Recorded with the request, so the scheduler repeats it if the task is lost.
-    Case.objects.filter(pk=case.pk).update(checks_enqueued_at=timezone.now())
-    actor_id = actor.pk
-    transaction.on_commit(
-        lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id), robust=True
-    )

@@ -21,7 +21,6 @@ from ventanilla.cases.constants import FINAL_STATUSES
 from ventanilla.cases.models import Case
 
 from .models import CheckRun
-from .services import case_checks_run
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +111,10 @@ def case_checks_task(
     from django.contrib.auth import get_user_model
 
     from ventanilla.cases.services import case_mark_checked
+
+    # The pipeline (numpy, the engines) is imported by the worker that runs it, never by the
+    # web processes that enqueue this task.
+    from .services import case_checks_run
 
     if not Case.objects.filter(pk=case_id).exclude(status__in=FINAL_STATUSES).exists():
         logger.info("checks of case %s not run: the case is closed or gone", case_id)

@@ -27,7 +27,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from ventanilla.cases.constants import IdType
-from ventanilla.checks.residence import spoken_names
+from ventanilla.checks.residence import residence_names
 
 TITLE = (
     "SOLICITUD DE ACTUALIZACIÓN DE DATOS DE CONTACTO",
@@ -104,18 +104,6 @@ def _date(value) -> str:
         return date.fromisoformat(text).strftime("%d/%m/%Y")
     except ValueError:
         return text
-
-
-def residence_names(values: Mapping) -> tuple[str, str, str]:
-    """(country, region, city) of residence by their Spanish names: the ISO 3166 codes
-    the form stores are named as the statement check expects them to be spoken; a
-    region typed as text stays as typed."""
-    country, region, city = (
-        _text(values.get(name))
-        for name in ("residence_country", "residence_region", "residence_city")
-    )
-    countries, regions, _ = spoken_names(country, region, city)
-    return (countries[0] if countries else country), (regions[0] if regions else region), city
 
 
 def printed_values(values: Mapping) -> dict[str, str]:

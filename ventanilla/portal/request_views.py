@@ -18,7 +18,6 @@ from ventanilla.audit.services import CITIZEN, audit_log
 from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.statement import statement_for
 from ventanilla.documents.constants import DocumentKind
-from ventanilla.documents.request_form import request_form_pdf
 from ventanilla.drafts import services
 from ventanilla.drafts.models import DraftFile
 from ventanilla.drafts.selectors import draft_for_browser
@@ -279,6 +278,10 @@ def request_form_download(request):
         return render(request, "portal/request/no_draft.html", status=410)
     if _missing_answer_steps(draft):
         return redirect("portal:request_step", "solicitud")
+    # Imported here: reportlab and pyHanko cost the web processes ~13 MB, for a page that
+    # one citizen in a case opens once.
+    from ventanilla.documents.request_form import request_form_pdf
+
     values = _cleaned_answers(draft)
     pdf = request_form_pdf(values)
     audit_log(

@@ -15,7 +15,8 @@ from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.models import Case
 from ventanilla.cases.scheduler import cases_requeue_stalled_checks
 from ventanilla.checks.models import CheckResult, CheckRun
-from ventanilla.checks.services import case_checks_request, case_checks_run
+from ventanilla.checks.reruns import case_checks_request
+from ventanilla.checks.services import case_checks_run
 from ventanilla.testing import media, pki
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
 

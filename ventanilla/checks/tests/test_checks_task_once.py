@@ -14,7 +14,7 @@ from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.models import Case
 from ventanilla.cases.scheduler import cases_requeue_stalled_checks
 from ventanilla.checks.models import CheckResult, CheckRun
-from ventanilla.checks.services import case_checks_request
+from ventanilla.checks.reruns import case_checks_request
 from ventanilla.checks.tasks import case_checks_task
 from ventanilla.notifications.models import OutboundEmail
 from ventanilla.testing.factories import submission_fields, submission_files, submit_request
