@@ -7,7 +7,9 @@ What runs, all on this machine:
     really reaches the disk;
   - ClamAV's daemon with the tests' signature database (ventanilla/testing/clamav.py):
     every upload is scanned, as the intake does;
-  - gunicorn with ventanilla.settings.production, the command line of scripts/serve.sh
+  - gunicorn with ventanilla.settings.production and DATABASE_URL's ?conn_max_age=600 (each
+    web process keeps its connection, as docs/deployment.md recommends), the command line
+    of scripts/serve.sh
     (`gunicorn ventanilla.wsgi:application --bind 127.0.0.1:PORT --workers
     WEB_CONCURRENCY --access-logfile - --no-control-socket`) plus an access-log format
     with the request time; WEB_CONCURRENCY as serve.sh (2 unless set);
@@ -606,7 +608,9 @@ def main() -> int:
     with ExitStack() as stack:
         stack.callback(shutil.rmtree, workdir, ignore_errors=True)
         stack.callback(postgres.stop)
-        database_url = postgres.start()
+        # Each web process keeps its connection, as docs/deployment.md has production do
+        # (and then CONN_HEALTH_CHECKS replaces one that a restart broke).
+        database_url = postgres.start() + "?conn_max_age=600"
         env = _environment(workdir, database_url)
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))

@@ -764,9 +764,10 @@ TRUNCATION_TOLERANCE_SECONDS = 1.0
 
 
 def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
-    """Check the brand, the streams, that each stream's first frame decodes, and that
-    the file is whole: a copy cut short ends inside its last box, and is then read
-    packet by packet to tell the citizen how much of it is there."""
+    """Check the brand, the streams and their bounds, and that the file is whole: a copy
+    cut short ends inside its last box, and is then read packet by packet to tell the
+    citizen how much of it is there. Decoding (every frame, and so whether the codecs are
+    readable) is the background checks' work (probe_video)."""
     if not _is_mp4_brand(content):
         raise _wrong_type(DocumentKind.VIDEO, name, content)
     cut_short = _mp4_cut_short(content)
@@ -774,11 +775,13 @@ def _inspect_mp4(content: bytes, name: str) -> dict[str, Any]:
         details = _video_details(container)
         _require_streams(container, name)
         _refuse_video_bomb(container, details, name)
-        scan = _scan_packets(container, decode_all=False, to_the_end=cut_short)
-        # A stray decode error is left to probe_video; no frame at all is not.
-        if not (scan.frames["video"] and scan.frames["audio"]):
-            raise _corrupt(FileFormat.MP4, name)
-        missing = _missing_seconds(container, scan.packet_ends) if cut_short else None
+        missing = None
+        if cut_short:
+            scan = _scan_packets(container, decode_all=False)
+            # A stray decode error is left to probe_video; no frame at all is not.
+            if not (scan.frames["video"] and scan.frames["audio"]):
+                raise _corrupt(FileFormat.MP4, name)
+            missing = _missing_seconds(container, scan.packet_ends)
     if missing:
         raise _truncated(name, *missing)
     return details
@@ -929,13 +932,12 @@ class _Scan:
         return max(self.decoded_ends.values(), default=0.0)
 
 
-def _scan_packets(container, *, decode_all: bool, on_frame=None, to_the_end: bool = True) -> _Scan:
+def _scan_packets(container, *, decode_all: bool, on_frame=None) -> _Scan:
     """Read every packet of the first video and audio streams.
 
     Reading without decoding is cheap and already shows a truncated file;
     ``decode_all`` decodes everything, otherwise only until each stream has
-    given one frame (proof that its codec is readable), and then (without
-    ``to_the_end``) reading stops.
+    given one frame (proof that its codec is readable).
     """
     streams = [*container.streams.video[:1], *container.streams.audio[:1]]
     scan = _Scan({}, {}, {"video": 0, "audio": 0}, 0)
@@ -953,8 +955,6 @@ def _scan_packets(container, *, decode_all: bool, on_frame=None, to_the_end: boo
                 packet_ends[stream] = max(packet_ends.get(stream, 0), pts + duration)
             if decode_all or not scan.frames[packet.stream.type]:
                 _decode(packet, scan, on_frame)
-            elif not to_the_end and scan.frames["video"] and scan.frames["audio"]:
-                break
     except av.FFmpegError:
         # Reading stops here; what was read is measured against the header.
         scan.errors += 1
