@@ -22,6 +22,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.selectors import case_for_staff
+from ventanilla.documents.selectors import document_scanned
 
 SALT = "ventanilla.backoffice.file_link"
 TOKEN_PARAMETER = "t"  # noqa: S105 (the query parameter's name)
@@ -69,8 +70,11 @@ def file_url(*, case, obj, user, binding: str, still: bool = False) -> str:
 def staff_file_url(request, case, obj, *, still: bool = False, api: bool = False) -> str:
     """The link to a file of ``case`` for the signed-in staff member of ``request``, bound
     to their session. ``api``: for the JSON API, where ``request.auth`` is the staff user
-    and there is no session. No link ("") for a document the retention purge deleted."""
+    and there is no session. No link ("") for a document the retention purge deleted, nor
+    for one the antivirus has not found clean (documents/selectors.py)."""
     if getattr(obj, "purged_at", None):
+        return ""
+    if obj._meta.label_lower == DOCUMENT and not document_scanned(obj):
         return ""
     if api:
         return file_url(case=case, obj=obj, user=request.auth, binding=API_BINDING, still=still)

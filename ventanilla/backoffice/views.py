@@ -50,6 +50,8 @@ def _case_page(request, case, *, checklist_form=None, note_form=None, status=200
     read once, whatever the number of documents, checks or events."""
     may_decide = can(request.user, Permission.DECIDE)
     documents = list(case.documents.all())
+    for doc in documents:
+        doc.staff_url = staff_file_url(request, case, doc)  # "" if purged or not yet scanned
     current = {doc.kind: doc for doc in documents if doc.is_current}
     checks = checks_for_case(case)
     by_name = {}
@@ -73,6 +75,7 @@ def _case_page(request, case, *, checklist_form=None, note_form=None, status=200
         "documents": documents,
         "panels": evidence_panels(request, case, current, crops),
         "video": current.get(DocumentKind.VIDEO),
+        "video_url": getattr(current.get(DocumentKind.VIDEO), "staff_url", ""),
         "statement": review_selectors.statement_clauses(video_statement),
         "video_statement": video_statement,
         "comparison": review_selectors.declared_vs_documents(

@@ -187,6 +187,7 @@ def case_in_status(status: str, analyst):
     case = submit_request(fields, submission_files(fields))
     if status == S.SUBMITTED:
         return case
+    documents_scan(case)  # the checks' antivirus, then the end of their run
     services.case_mark_checked(case_id=case.pk)
     case.refresh_from_db()
     steps = {

@@ -170,6 +170,11 @@ def test_an_infected_photo_is_flagged_by_the_checks_and_never_opened_by_staff(
     ).exists()
     served = client.get(file_url(case=case, obj=clean.first(), user=analyst, binding=binding))
     assert served.status_code == 200
+    # The case page names the file without a link, and says why.
+    page = html.unescape(client.get(f"/gestion/tramites/{case.number}/").content.decode())
+    assert "aún no pasó el antivirus" in page
+    assert f"/archivos/{infected.pk}/" not in page
+    assert f"/archivos/{clean.first().pk}/" in page
 
 
 SQL = "'; DROP TABLE cases_case; --"
