@@ -5,6 +5,8 @@ import os
 import shutil
 import tempfile
 
+from .rate_limit_names import RATE_LIMIT_SETTINGS
+
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret-ventanilla-key")
 # The files' master key: base64 of "test-only-not-secret-file-key-00" (docs/security.md, A).
 os.environ.setdefault("FILE_ENCRYPTION_KEYS", "test:dGVzdC1vbmx5LW5vdC1zZWNyZXQtZmlsZS1rZXktMDA=")
@@ -21,16 +23,7 @@ if "CLAMAV_URL" not in os.environ:
 
 # D1: the limits are on, but far above what any test does; the rate-limit tests set small
 # ones (ventanilla/portal/tests/test_rate_limits.py).
-for _name in (
-    "RATE_LIMIT_SUBMISSIONS_PER_CLIENT",
-    "RATE_LIMIT_SUBMISSIONS_PER_ID",
-    "RATE_LIMIT_LOOKUPS_PER_CLIENT",
-    "RATE_LIMIT_LOOKUPS_PER_CASE",
-    "RATE_LIMIT_CORRECTIONS_PER_CLIENT",
-    "RATE_LIMIT_EMAILS_PER_CLIENT",
-    "RATE_LIMIT_EMAILS_PER_ADDRESS",
-    "RATE_LIMIT_COMPLAINTS_PER_CLIENT",
-):
+for _name in RATE_LIMIT_SETTINGS:
     os.environ.setdefault(_name, "100000/h")
 
 from .base import *  # noqa: E402,F403

@@ -22,21 +22,11 @@ from pathlib import Path
 from django.conf import settings
 from urllib3 import encode_multipart_formdata
 
+from ventanilla.settings.rate_limit_names import RATE_LIMIT_SETTINGS
+
 from .postgres import PG_BIN, PostgresCluster, free_port, postgres_available
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# Every limit of settings/base.py, far above what a test sends from one address.
-RATE_LIMIT_SETTINGS = (
-    "RATE_LIMIT_SUBMISSIONS_PER_CLIENT",
-    "RATE_LIMIT_SUBMISSIONS_PER_ID",
-    "RATE_LIMIT_LOOKUPS_PER_CLIENT",
-    "RATE_LIMIT_LOOKUPS_PER_CASE",
-    "RATE_LIMIT_CORRECTIONS_PER_CLIENT",
-    "RATE_LIMIT_EMAILS_PER_CLIENT",
-    "RATE_LIMIT_EMAILS_PER_ADDRESS",
-    "RATE_LIMIT_COMPLAINTS_PER_CLIENT",
-)
 
 _copies = itertools.count(1)
 
