@@ -24,3 +24,14 @@ def case_number_is_valid(raw: str) -> bool:
     if not match:
         return False
     return mod_37_36.is_valid(match["year"] + match["seq"] + match["check"])
+
+
+def yearly_sequence_next(sequence_model, year: int) -> int:
+    """The next number of `year` in a yearly sequence (a model with `year` as primary key
+    and `last_value`: cases' and complaints'). The year's row stays locked until the
+    caller's transaction ends, so take the number as late as possible."""
+    sequence_model.objects.get_or_create(year=year)
+    sequence = sequence_model.objects.select_for_update().get(year=year)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return sequence.last_value

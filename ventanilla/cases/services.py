@@ -39,7 +39,7 @@ from ventanilla.workdays.selectors import ECUADOR, working_day_deadline, working
 from . import statemachine
 from .constants import FINAL_STATUSES, REVIEW_CLOCK_STATUSES, CaseStatus, ReviewReason
 from .models import OPEN_STATUSES, Case, CaseNumberSequence, CaseTransition, CorrectionRequest
-from .numbers import case_number_format
+from .numbers import case_number_format, yearly_sequence_next
 from .selectors import QUEUE_ORDER
 
 logger = logging.getLogger(__name__)
@@ -51,11 +51,7 @@ FLAG_OTHER_OPEN_CASE = "other_open_case"
 def _next_case_number(now: dt.datetime) -> str:
     # The year's row stays locked until the caller's transaction ends: take it last.
     year = timezone.localtime(now).year
-    CaseNumberSequence.objects.get_or_create(year=year)
-    sequence = CaseNumberSequence.objects.select_for_update().get(year=year)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return case_number_format(year, sequence.last_value)
+    return case_number_format(year, yearly_sequence_next(CaseNumberSequence, year))
 
 
 def _flags_for(case: Case) -> list[str]:

@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 
 from ventanilla.audit.services import CITIZEN, audit_log
 from ventanilla.cases.models import Case
-from ventanilla.cases.numbers import case_number_is_valid, case_number_normalize
+from ventanilla.cases.numbers import (
+    case_number_is_valid,
+    case_number_normalize,
+    yearly_sequence_next,
+)
 from ventanilla.notifications.services import email_queue
 from ventanilla.staff.roles import Permission, can
 from ventanilla.workdays.selectors import ECUADOR, working_day_deadline
@@ -34,11 +38,7 @@ def complaint_due_at(filed_at: dt.datetime) -> dt.datetime:
 
 def _next_complaint_number(now: dt.datetime) -> str:
     year = now.astimezone(ECUADOR).year
-    ComplaintNumberSequence.objects.get_or_create(year=year)
-    sequence = ComplaintNumberSequence.objects.select_for_update().get(year=year)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return complaint_number_format(year, sequence.last_value)
+    return complaint_number_format(year, yearly_sequence_next(ComplaintNumberSequence, year))
 
 
 @transaction.atomic

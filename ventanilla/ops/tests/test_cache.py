@@ -73,3 +73,40 @@ def test_increments_from_several_processes_at_once_lose_no_count():
         thread.join()
     assert errors == []
     assert cache.get("busy") == 80
+
+
+def _rows(key: str) -> int:
+    table = connection.ops.quote_name("ventanilla_cache")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} WHERE cache_key = %s",  # noqa: S608
+            [cache.make_and_validate_key(key)],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_add_stores_a_new_key_keeps_a_live_one_and_replaces_an_expired_one():
+    assert cache.add("counter", 1, 3600) is True
+    assert cache.add("counter", 7, 3600) is False  # live: left as it is
+    assert cache.get("counter") == 1
+    cache.set("stale", 5, timeout=-10)
+    assert cache.get("stale") is None
+    assert cache.add("stale", 2, 3600) is True  # expired: replaced, with the new expiry
+    assert cache.get("stale") == 2
+    assert cache.incr("stale") == 3
+    assert cache.add("forever", 1, None) is True
+    assert cache.get("forever") == 1
+
+
+def test_adds_delete_the_expired_entries_from_time_to_time(monkeypatch):
+    from ventanilla.ops import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "CULL_EVERY_ADDS", 3)
+    cache.set("old", 1, timeout=-10)
+    assert _rows("old") == 1
+    # Within three adds of this process's cache the expired entry is deleted; live ones stay.
+    cache.add("live", 1, 3600)
+    for n in range(3):
+        cache.add(f"new-{n}", 1, 3600)
+    assert _rows("old") == 0
+    assert cache.get("live") == 1 and cache.get("new-2") == 1
