@@ -5,7 +5,6 @@ transaction fails, so a refused or failed submission leaves nothing behind."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from .models import Document
@@ -45,14 +44,9 @@ def document_file_store(
         details=inspected.details,
         correction=correction,
     )
-    # The bytes already inspected (read once), else the upload from its start.
-    if inspected.content is not None:
-        content = ContentFile(inspected.content)
-    else:
-        upload.seek(0)
-        content = upload
+    upload.seek(0)
     # The name the citizen gave is never trusted: the extension follows the content.
-    document.file.save(f"upload{inspected.extension}", content, save=False)
+    document.file.save(f"upload{inspected.extension}", upload, save=False)
     return document
 
 

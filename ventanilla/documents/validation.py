@@ -28,7 +28,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
@@ -67,9 +67,6 @@ class InspectedFile:
     sha256: str
     extension: str
     details: dict[str, Any]
-    # The bytes that were inspected, so that storing them does not read the upload again
-    # (None when the description was rebuilt from a stored row, as drafts do).
-    content: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def inspect_upload(kind: str, uploaded_file, *, thorough: bool = True) -> InspectedFile:
@@ -111,7 +108,6 @@ def inspect_upload(kind: str, uploaded_file, *, thorough: bool = True) -> Inspec
         sha256=hashlib.sha256(content).hexdigest(),
         extension=EXTENSIONS[file_format],
         details=details,
-        content=content,
     )
 
 

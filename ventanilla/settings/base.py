@@ -191,8 +191,12 @@ if STAFF_FILE_LINK_SECONDS < 1:
         f"STAFF_FILE_LINK_SECONDS must be a positive whole number, not {STAFF_FILE_LINK_SECONDS}."
     )
 # --- end A ---
-# Uploads bigger than this go to a temporary file instead of memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# A request whose body is bigger than this (Django compares the whole body, not each file)
+# has its files spooled to (nameless) temporary files instead of memory. A whole submission
+# (4 x 2 MB + 5 MB and the form) fits, so its identity documents never touch the disk
+# unencrypted, and the intake does not write and read them back (issue 9); a recording
+# sent for conversion (up to VIDEO_CONVERSION_MAX_BYTES) is spooled.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 # The five uploads together are at most 4 x 2 MB + 5 MB; leave room for the form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 16 * 1024 * 1024
 

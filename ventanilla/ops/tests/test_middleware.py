@@ -138,6 +138,8 @@ def test_connection_errors_answer_503(exception):
 
 def _spooled_request(settings, tmp_path, size: int):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    # A body over the limit is spooled (a whole submission stays under the real one).
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
     upload = SimpleUploadedFile("video.mp4", os.urandom(size), "video/mp4")
     return RequestFactory().post("/", {"video": upload}), upload
 
@@ -171,6 +173,7 @@ def test_without_it_django_leaves_a_named_file_while_the_request_is_served(setti
 @pytest.mark.django_db
 def test_a_big_submission_spooled_to_nameless_files_is_stored_whole(client, settings, tmp_path):
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # spooled, as a conversion upload is
     video = media.big_mp4_bytes(int(4.5 * media.MEGABYTE))
     fields = submission_fields()
     files = submission_files(fields, video=SimpleUploadedFile("v.mp4", video, "video/mp4"))

@@ -91,8 +91,8 @@ def test_a_web_worker_killed_during_an_upload_leaves_nothing_and_the_request_sen
     try:
         web.wait_ready()
         fields = submission_fields()
-        # Over FILE_UPLOAD_MAX_MEMORY_SIZE (2 MB): Django spools every file of the request
-        # to a temporary file instead of memory, as it does for a real phone video.
+        # A whole submission with a phone-sized video (under FILE_UPLOAD_MAX_MEMORY_SIZE: in
+        # memory; spooling to nameless files is ops/tests/test_middleware.py's).
         video = media.big_mp4_bytes(int(4.5 * media.MEGABYTE))
         files = submission_files(fields, video=SimpleUploadedFile("v.mp4", video, "video/mp4"))
         body, content_type = multipart(fields, files)
