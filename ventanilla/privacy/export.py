@@ -44,6 +44,7 @@ from ventanilla.checks.models import CheckAttachment, CheckResult, CheckRun, Fac
 from ventanilla.complaints.constants import ComplaintStatus
 from ventanilla.documents.constants import DocumentKind
 from ventanilla.documents.models import Document
+from ventanilla.documents.selectors import document_scanned
 from ventanilla.drafts.models import RequestDraft
 from ventanilla.notifications.models import OutboundEmail, OutboundSms
 from ventanilla.registry.constants import (
@@ -272,7 +273,15 @@ def _documents(case: Case, files: list) -> list[dict]:
                 "sha256": doc.sha256,
                 "subido_en": _time(doc.uploaded_at),
                 "detalles": doc.details,
-                **_file_entry(files, doc.file, arcname, purged_at=doc.purged_at),
+                **(
+                    _file_entry(files, doc.file, arcname, purged_at=doc.purged_at)
+                    if doc.purged_at or document_scanned(doc)
+                    else {
+                        # Staff hand this file over: never one the antivirus has not cleared.
+                        "archivo": None,
+                        "nota": "No incluido: el antivirus aún no lo ha dado por limpio.",
+                    }
+                ),
             }
         )
     return entries

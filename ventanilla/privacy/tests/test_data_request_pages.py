@@ -20,7 +20,12 @@ from ventanilla.privacy.models import DataSubjectRequest
 from ventanilla.privacy.services import data_request_register
 from ventanilla.staff.roles import Role
 from ventanilla.staff.services import staff_user_ensure
-from ventanilla.testing.factories import submission_fields, submission_files, submit_request
+from ventanilla.testing.factories import (
+    documents_scan,
+    submission_fields,
+    submission_files,
+    submit_request,
+)
 from ventanilla.testing.staff import staff_login
 from ventanilla.workdays.selectors import ECUADOR
 
@@ -111,7 +116,9 @@ def test_the_list_shows_overdue_first_and_marked(client, supervisor):
 
 def test_the_download_is_the_zip_audited_with_its_hash_and_never_cached(client, supervisor):
     fields = submission_fields(0)
-    case = case_mark_checked(case_id=submit_request(fields, submission_files(fields)).pk)
+    case = submit_request(fields, submission_files(fields))
+    documents_scan(case)  # the checks' antivirus: its files may be handed over
+    case = case_mark_checked(case_id=case.pk)
     request = _request(supervisor)
 
     response = client.post(reverse("backoffice:data_request_export", args=[request.pk]))

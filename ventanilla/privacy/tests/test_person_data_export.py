@@ -29,6 +29,7 @@ from ventanilla.staff.services import staff_user_ensure
 from ventanilla.testing import media
 from ventanilla.testing.factories import (
     call_time,
+    documents_scan,
     submission_fields,
     submission_files,
     submit_request,
@@ -48,6 +49,7 @@ def _submit(person: int, **file_overrides):
         upload.seek(0)
         uploaded[kind] = upload.read()
     case = submit_request(fields, files)
+    documents_scan(case)  # the checks' antivirus, then the end of their run
     return case_services.case_mark_checked(case_id=case.pk), uploaded
 
 
@@ -100,6 +102,7 @@ def world():
     case_services.case_submit_correction(
         correction=correction, uploads={"selfie": upload}, inspected={"selfie": inspected}
     )
+    documents_scan(corrected)
     corrected_files["selfie-v2"] = second_selfie
 
     # Every file of Luis differs from María's (the generated ones would otherwise match).
@@ -289,3 +292,19 @@ def test_a_complaint_about_the_persons_case_is_in_the_export(world):
     ]
     assert complaints[0]["numero"].startswith("QJ-")
     assert "Otra queja" not in json.dumps(data, ensure_ascii=False)
+
+
+def test_a_file_the_antivirus_has_not_cleared_is_listed_and_left_out(world):
+    luis_case, _ = world["luis"]
+    waiting = luis_case.documents.get(kind="selfie")
+    Document.objects.filter(pk=waiting.pk).update(scanned_at=None)
+
+    archive, data, _ = _open(person_data_export(id_type="cedula", id_number="0102030400"))
+
+    [case] = data["tramites"]
+    [entry] = [d for d in case["documentos"] if d["tipo"] == "selfie"]
+    assert entry["archivo"] is None and entry["sha256"] == waiting.sha256
+    assert "antivirus" in entry["nota"]
+    names = archive.namelist()
+    assert not [n for n in names if "/selfie-" in n]
+    assert [n for n in names if "/id_front-" in n]
