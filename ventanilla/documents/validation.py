@@ -77,11 +77,11 @@ def inspect_upload(kind: str, uploaded_file, *, thorough: bool = True) -> Inspec
     positioned at its start.
 
     ``thorough=False`` is the intake's inspection, which answers the citizen at once:
-    size, type, structure (a JPEG must reach its end marker, an MP4 every packet its
-    index lists, a PDF must parse without active content), pixel and duration bounds and
-    hidden content. It leaves out the two costly parts, which the background checks do on
-    the stored file (``revalidate_stored``, always thorough) before any analyst can open
-    it: decoding every block of a photo, and ClamAV's scan. See docs/security.md.
+    size, type, structure (a JPEG must reach its end marker, an MP4's last box must be
+    whole, a PDF must parse without active content), pixel and duration bounds and hidden
+    content. It leaves out the two costly parts, which the background checks do on the
+    stored file (``revalidate_stored``, always thorough) before any analyst can open it:
+    decoding every block of a photo, and ClamAV's scan. See docs/security.md, E.
     """
     kind = DocumentKind(kind)
     name = _display_name(uploaded_file)
