@@ -682,6 +682,10 @@ def _measure(
     for start in range(0, len(measured), per_round):
         chunk = measured[start : start + per_round]
         for name in ("yardstick", "intake"):
+            # Each batch starts with nothing waiting to be written to the disk: otherwise
+            # the kernel writing back the previous batch's gigabyte (the other server's)
+            # stalls PostgreSQL's commits behind it, which the yardstick never waits for.
+            os.sync()
             before = meter.snapshot()
             batch = _batch(servers[name].port, chunk, file_part)
             after = meter.snapshot()
