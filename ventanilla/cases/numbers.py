@@ -3,6 +3,7 @@ character so that a mistyped number is caught before any look-up."""
 
 import re
 
+from django.db import connections, router
 from stdnum.iso7064 import mod_37_36
 
 CASE_NUMBER_RE = re.compile(r"^VV-(?P<year>\d{4})-(?P<seq>\d{6})-(?P<check>[0-9A-Z])$")
@@ -29,9 +30,23 @@ def case_number_is_valid(raw: str) -> bool:
 def yearly_sequence_next(sequence_model, year: int) -> int:
     """The next number of `year` in a yearly sequence (a model with `year` as primary key
     and `last_value`: cases' and complaints'). The year's row stays locked until the
-    caller's transaction ends, so take the number as late as possible."""
-    sequence_model.objects.get_or_create(year=year)
-    sequence = sequence_model.objects.select_for_update().get(year=year)
-    sequence.last_value += 1
-    sequence.save(update_fields=["last_value"])
-    return sequence.last_value
+    caller's transaction ends, so take the number as late as possible.
+
+    One statement, ``UPDATE ... RETURNING`` (PostgreSQL, and SQLite since 3.35): the
+    increment takes the row's lock and reads the value in one round trip. The year's row
+    is created the first time, by whichever transaction gets there first."""
+    connection = connections[router.db_for_write(sequence_model)]
+    quote_name = connection.ops.quote_name
+    statement = (
+        f"UPDATE {quote_name(sequence_model._meta.db_table)} "  # noqa: S608 (names, not input)
+        f"SET {quote_name('last_value')} = {quote_name('last_value')} + 1 "
+        f"WHERE {quote_name('year')} = %s RETURNING {quote_name('last_value')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [year])
+        row = cursor.fetchone()
+        if row is None:  # the year's first number
+            sequence_model.objects.get_or_create(year=year)
+            cursor.execute(statement, [year])
+            row = cursor.fetchone()
+    return row[0]

@@ -1,4 +1,14 @@
-from ventanilla.cases.numbers import case_number_format, case_number_is_valid
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from ventanilla.cases.models import CaseNumberSequence
+from ventanilla.cases.numbers import (
+    case_number_format,
+    case_number_is_valid,
+    yearly_sequence_next,
+)
 
 
 def test_number_carries_a_check_character_that_catches_typos():
@@ -15,3 +25,28 @@ def test_number_carries_a_check_character_that_catches_typos():
 def test_number_typed_loosely_is_accepted():
     number = case_number_format(2026, 5)
     assert case_number_is_valid(number.lower().replace("-", " "))
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_numbers_taken_at_once_by_several_transactions_are_consecutive_and_never_repeated():
+    taken, errors = [], []
+
+    def take():
+        try:
+            for _ in range(10):
+                with transaction.atomic():
+                    taken.append(yearly_sequence_next(CaseNumberSequence, 2031))
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # The year's row does not exist yet: the first numbers also race to create it.
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(taken) == list(range(1, 41))
+    assert CaseNumberSequence.objects.get(year=2031).last_value == 40
