@@ -90,7 +90,8 @@ def _address_matches(case: Case) -> list[dict]:
 
 def _file_matches(case: Case, documents: dict[str, Document]) -> list[dict]:
     matches = []
-    hashes = {d.sha256: d for d in documents.values()}
+    # A file that could not be read has no fingerprint (taken by the integrity check).
+    hashes = {d.sha256: d for d in documents.values() if d.sha256}
     reused = (
         Document.objects.filter(sha256__in=hashes)
         .exclude(case__id_type=case.id_type, case__id_number=case.id_number)

@@ -81,6 +81,7 @@ class _Run:
     form_ocr_last_page: Any = None  # OCR of the form's last page, where the signature box is
     broken: set[str] = field(default_factory=set)  # kinds whose file failed its integrity check
     scanned: set[int] = field(default_factory=set)  # documents ClamAV found clean in this run
+    fingerprints: dict[int, str] = field(default_factory=dict)  # document -> SHA-256 taken here
 
     def add(self, name: str, finding: Finding, document: Document | None = None) -> None:
         self.outcomes.append(_Outcome(name, finding, document))
@@ -135,7 +136,13 @@ def _integrity(run: _Run, document: Document) -> Finding:
         inspected = revalidate_stored(document.kind, io.BytesIO(content))
     except ValidationError as exc:
         return Finding(FAIL, " ".join(exc.messages), evidence={"code": exc.code or ""})
-    if inspected.sha256 != document.sha256:
+    if not document.sha256:
+        # The intake does not hash the uploads (docs/security.md E): the fingerprint is taken
+        # here, from the stored file, which decrypting just proved is the one received (an
+        # altered byte fails AES-GCM's tag above).
+        document.sha256 = inspected.sha256
+        run.fingerprints[document.pk] = inspected.sha256
+    elif inspected.sha256 != document.sha256:
         return Finding(
             FAIL,
             "El archivo guardado no coincide con el recibido (huella SHA-256 distinta).",
@@ -467,6 +474,8 @@ def _record(run: _Run, run_row: CheckRun) -> CheckRun:
             Document.objects.filter(pk__in=run.scanned, scanned_at__isnull=True).update(
                 scanned_at=timezone.now()
             )
+            for document_id, sha256 in run.fingerprints.items():
+                Document.objects.filter(pk=document_id, sha256="").update(sha256=sha256)
             run_row.recommendation, run_row.reasons = recommend(results)
             run_row.finished_at = timezone.now()
             run_row.timings = run.timings

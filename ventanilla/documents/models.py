@@ -23,7 +23,9 @@ class Document(models.Model):
     format = models.CharField(max_length=8, choices=FileFormat.choices)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
+    # The file's SHA-256, taken by the checks worker from the stored file ("" until then: the
+    # intake does not hash, docs/security.md E), or by the retention purge before deleting it.
+    sha256 = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
     uploaded_at = models.DateTimeField(auto_now_add=True)
     # When the retention period ended and the stored file was deleted (documents/retention.py):

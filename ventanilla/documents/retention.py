@@ -20,6 +20,7 @@ Call it outside a transaction (the scheduler and the command do): each case is i
 """
 
 import datetime as dt
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -37,7 +38,11 @@ from ventanilla.registry.constants import FraudReviewStatus
 from ventanilla.registry.models import ChangeReportLink, FraudReview
 
 from .constants import DocumentKind
+from .encryption import FileDecryptionError
 from .models import Document
+from .validation import file_sha256
+
+logger = logging.getLogger(__name__)
 
 # What the report and the audit event call the derived files of the checks.
 CHECK_EVIDENCE = "check_evidence"
@@ -175,6 +180,22 @@ def _delete_file(name: str) -> None:
         default_storage.delete(name)
 
 
+def _fingerprint_missing(documents: list[Document]) -> None:
+    """The SHA-256 of a file the checks never read (the intake does not take it,
+    docs/security.md E), taken before the file goes: it is the record that stays. A file
+    that cannot be read any more keeps none."""
+    for document in documents:
+        if document.sha256 or not document.file.name:
+            continue
+        try:
+            with default_storage.open(document.file.name, "rb") as stored:
+                document.sha256 = file_sha256(stored)
+        except (OSError, FileDecryptionError):
+            logger.warning("no fingerprint for document %s: its file cannot be read", document.pk)
+            continue
+        Document.objects.filter(pk=document.pk, sha256="").update(sha256=document.sha256)
+
+
 def _finish_marked() -> int:
     """Delete the files of documents marked purged whose file is still named (a run that
     stopped between its two steps), and clear the name. Returns how many."""
@@ -205,6 +226,7 @@ def _purge_case(case_id: int, now: dt.datetime, report: PurgeReport) -> None:
         if report.dry_run:
             _count(report, case, documents, attachments, evidence_bytes, signatures)
             return
+        _fingerprint_missing(documents)
         # The mark first: from here on the row says the file is gone, and a run that
         # finds the name still there deletes it.
         Document.objects.filter(pk__in=[d.pk for d in documents]).update(purged_at=now)

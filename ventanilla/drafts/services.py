@@ -21,7 +21,7 @@ from django.utils import timezone
 from ventanilla.cases.forms import CaseSubmissionForm
 from ventanilla.cases.models import Case
 from ventanilla.cases.services import case_submit
-from ventanilla.documents.validation import InspectedFile
+from ventanilla.documents.validation import InspectedFile, file_sha256
 from ventanilla.notifications.services import email_queue
 
 from .models import DraftFile, RequestDraft
@@ -78,7 +78,9 @@ def draft_file_store(
         format=inspected.format,
         content_type=inspected.content_type,
         size=inspected.size,
-        sha256=inspected.sha256,
+        # The intake's inspection leaves the fingerprint to the checks; a draft's file is
+        # one upload at a time, and its record (the audit trail, a data export) names it.
+        sha256=inspected.sha256 or file_sha256(upload),
         details=inspected.details,
         conversion=conversion,
     )

@@ -270,7 +270,7 @@ def _documents(case: Case, files: list) -> list[dict]:
                 "formato": doc.format,
                 "tipo_de_contenido": doc.content_type,
                 "tamano_bytes": doc.size,
-                "sha256": doc.sha256,
+                "sha256": doc.sha256 or None,  # None until the checks have read the file
                 "subido_en": _time(doc.uploaded_at),
                 "detalles": doc.details,
                 **(

@@ -239,13 +239,15 @@ def case_in_status(status: str, analyst):
 
 def documents_scan(case) -> None:
     """What the background checks do before staff may open a file: scan each current
-    stored file with ClamAV (the test session's clamd) and record it clean. Raises
+    stored file with ClamAV (the test session's clamd), record it clean and record its
+    SHA-256 (the intake does not take it). Raises
     ValidationError if one is not."""
     from ventanilla.documents.services import document_open
     from ventanilla.documents.validation import revalidate_stored
 
     for document in case.documents.filter(is_current=True):
         with document_open(document) as stored:
-            revalidate_stored(document.kind, stored, expected_sha256=document.sha256)
+            inspected = revalidate_stored(document.kind, stored, expected_sha256=document.sha256)
         document.scanned_at = timezone.now()
-        document.save(update_fields=["scanned_at"])
+        document.sha256 = inspected.sha256  # the fingerprint the checks take with the scan
+        document.save(update_fields=["scanned_at", "sha256"])

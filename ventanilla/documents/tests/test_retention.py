@@ -3,6 +3,7 @@ deleted, and the case, its decision, its timeline, the documents' hashes and the
 trail stay. Real cases submitted through the intake path, real files in the test storage."""
 
 import datetime as dt
+import hashlib
 import io
 
 import pytest
@@ -150,6 +151,28 @@ def test_each_kind_goes_at_its_period_and_the_record_stays(rejected):
     assert set(Document.objects.filter(case=case).values_list("sha256", flat=True)) == {
         d.sha256 for d in documents.values()
     }
+
+
+def test_a_file_the_checks_never_read_gets_its_fingerprint_before_it_goes(analyst):
+    # Withdrawn before the checks ran: the intake does not hash, so no fingerprint yet.
+    case = case_in_status(CaseStatus.WITHDRAWN, analyst)
+    Document.objects.filter(case=case).update(sha256="")
+    fingerprints = {}
+    for document in case.documents.all():
+        with default_storage.open(document.file.name, "rb") as stored:
+            fingerprints[document.kind] = hashlib.sha256(stored.read()).hexdigest()
+
+    retention_purge(now=case.status_changed_at + 400 * DAY)
+
+    rows = {d.kind: d for d in Document.objects.filter(case=case)}
+    assert all(row.purged_at and row.file.name == "" for row in rows.values())
+    assert {kind: row.sha256 for kind, row in rows.items()} == fingerprints
+    recorded = {
+        d["kind"]: d["sha256"]
+        for event in _purge_events(case)
+        for d in event.new_value["documents"]
+    }
+    assert recorded == fingerprints
 
 
 def test_a_second_run_is_a_no_op(rejected):
