@@ -229,6 +229,13 @@ def _read_within_limit(file, kind: DocumentKind, name: str) -> bytes:
 
 
 def _read_at_most(file, count: int) -> bytes:
+    # An upload Django kept in memory (and a ContentFile) is a BytesIO: getvalue() hands
+    # over its buffer itself instead of a copy of the megabytes, and a later read() of the
+    # whole (the storage's, to encrypt it) then gets the same buffer again.
+    memory = getattr(file, "file", file)
+    if type(memory) is io.BytesIO:  # not a subclass, which may read otherwise
+        content = memory.getvalue()
+        return content if len(content) <= count else content[:count]
     parts, remaining = [], count
     while remaining > 0:
         chunk = file.read(remaining)
