@@ -31,6 +31,7 @@ from ventanilla.documents.services import (
     files_removed_on_failure,
 )
 from ventanilla.notifications.services import email_queue
+from ventanilla.ops.queue import enqueue_with_commit
 from ventanilla.registry.constants import FLAG_REGISTRY_FROZEN
 from ventanilla.registry.selectors import insured_find
 from ventanilla.registry.services import contact_data_apply
@@ -74,7 +75,7 @@ def _flags_for(case: Case) -> list[str]:
 def _enqueue_checks(case_id: int, trigger: str) -> None:
     from ventanilla.checks.tasks import case_checks_task
 
-    transaction.on_commit(lambda: case_checks_task.enqueue(case_id, trigger), robust=True)
+    enqueue_with_commit(case_checks_task, case_id, trigger)
 
 
 def client_ref_for(address: str | None) -> str:

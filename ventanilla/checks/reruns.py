@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ventanilla.audit.services import audit_log
 from ventanilla.cases.models import Case
+from ventanilla.ops.queue import enqueue_with_commit
 
 from .constants import RunTrigger
 
@@ -34,6 +35,4 @@ def case_checks_request(*, case: Case, actor) -> None:
     # Recorded with the request, so the scheduler repeats it if the task is lost.
     Case.objects.filter(pk=case.pk).update(checks_enqueued_at=timezone.now())
     actor_id = actor.pk
-    transaction.on_commit(
-        lambda: case_checks_task.enqueue(case.pk, RunTrigger.ANALYST, actor_id), robust=True
-    )
+    enqueue_with_commit(case_checks_task, case.pk, RunTrigger.ANALYST, actor_id)

@@ -9,9 +9,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from ventanilla.ops.queue import enqueue_with_commit
 
 from .models import OutboundEmail, OutboundSms
 from .outbox import outbox_claim, outbox_requeue, outbox_send_failed, outbox_sent
@@ -55,7 +56,9 @@ def email_queue(
         dedupe_key=dedupe_key,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: _enqueue_send(email.pk), robust=True)
+    from .tasks import email_send_task
+
+    enqueue_with_commit(email_send_task, email.pk)
     return email
 
 

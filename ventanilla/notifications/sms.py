@@ -6,9 +6,10 @@ scheduler's re-enqueueing are the shared mechanics of outbox.py."""
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from ventanilla.ops.queue import enqueue_with_commit
 
 from .models import OutboundSms
 from .outbox import outbox_claim, outbox_send_failed, outbox_sent
@@ -39,7 +40,9 @@ def sms_queue(*, template: str, to: str, context: dict, dedupe_key: str, case=No
         dedupe_key=dedupe_key,
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: sms_send_enqueue(sms.pk), robust=True)
+    from .tasks import sms_send_task
+
+    enqueue_with_commit(sms_send_task, sms.pk)
     return sms
 
 

@@ -178,33 +178,40 @@ CREATE TRIGGER refuse_as_shutting_down BEFORE INSERT ON django_tasks_database_db
 """
 
 
-def test_a_submission_committed_while_the_database_goes_down_is_answered_201_and_keeps_its_files(
+def test_a_submission_whose_tasks_cannot_be_queued_is_refused_whole_and_leaves_nothing(
     database, s3, tmp_path
 ):
-    """The database goes away right after a submission's transaction commits, when its
-    tasks are being queued (a restart at the wrong moment; here a trigger refuses the
-    queue's inserts as a server shutting down does). The case is saved: the citizen must
-    hear so, its files must stay, and the scheduler must queue its checks and its email."""
+    """A submission's checks and acknowledgement are queued in its own transaction
+    (ventanilla/ops/queue.py). When the database goes away at that moment (a restart at the
+    wrong time; here a trigger refuses the queue's inserts as a server shutting down does),
+    nothing of it stays: the citizen is told nothing was saved (503), no case, no file left
+    in storage. The same request, sent again once the database is back, is accepted with
+    both of its tasks queued."""
     env = production_environment(tmp_path, database_url=database.url, **s3.env)
     web = Gunicorn(env, tmp_path, workers=1)
     try:
         web.wait_ready()
         database.cluster.psql(REFUSE_QUEUE_INSERTS, database=database.name)
         fields = submission_fields()
-        answer = post_submission(web.port, *multipart(fields, submission_files(fields)))
-        cases = database.rows("SELECT number FROM cases_case")
-        documents = database.rows("SELECT file FROM documents_document")
-        assert len(cases) == 1 and len(documents) == 5
-        assert _stored(s3) == {name for (name,) in documents}
+        body = multipart(fields, submission_files(fields))
+        answer = post_submission(web.port, *body)
+        assert answer.status == 503, answer.body
+        assert "no se ha registrado nada" in answer.json()["detail"]
+        assert database.rows("SELECT number FROM cases_case") == []
+        assert database.rows("SELECT file FROM documents_document") == []
+        assert _stored(s3) == set()
+
+        database.cluster.psql(
+            "DROP TRIGGER refuse_as_shutting_down ON django_tasks_database_dbtaskresult",
+            database=database.name,
+        )
+        answer = post_submission(web.port, *body)
         assert answer.status == 201, answer.body
-        assert answer.json()["number"] == cases[0][0]
     finally:
         web.stop()
-    database.cluster.psql(
-        "DROP TRIGGER refuse_as_shutting_down ON django_tasks_database_dbtaskresult",
-        database=database.name,
-    )
-    manage({**env, "STALLED_WORK_AFTER_SECONDS": "0"}, "run_scheduler", "--once")
+    (number,) = database.rows("SELECT number FROM cases_case")
+    assert answer.json()["number"] == number[0]
+    assert len(_stored(s3)) == 5
     queued = database.rows("SELECT task_path FROM django_tasks_database_dbtaskresult")
     assert sorted(path.rsplit(".", 1)[-1] for (path,) in queued) == [
         "case_checks_task",
