@@ -13,12 +13,15 @@ import pickle
 from django.conf import settings
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, models, router, transaction
+from django.db import connections, models, router
 from django.utils import timezone
 
 # An `add` deletes the expired entries once in this many (per process), instead of Django's
 # count of the whole table before every write.
 CULL_EVERY_ADDS = 1000
+# An increment that keeps losing the race to other processes gives up after this many reads
+# (each loss means another request was counted: a few hundred at once on one key at most).
+INCR_ATTEMPTS = 1000
 
 
 class CounterDatabaseCache(DatabaseCache):
@@ -26,9 +29,8 @@ class CounterDatabaseCache(DatabaseCache):
 
     Django's own `incr` reads the value, then writes it back with the cache's default
     timeout: two requests at once count one, and a counter meant for six hours
-    disappears after five minutes without a request. This one adds under a row lock
-    (SELECT ... FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE, settings/base.py,
-    already serialises writers) and keeps the entry's expiry."""
+    disappears after five minutes without a request. This one writes the new value only
+    over the value it read (compare and set, `incr`) and keeps the entry's expiry."""
 
     def __init__(self, table, params):
         super().__init__(table, params)
@@ -75,32 +77,40 @@ class CounterDatabaseCache(DatabaseCache):
         return added
 
     def incr(self, key, delta=1, version=None):
+        """Read the counter, then write the new value only if the entry still holds the
+        value read (compare and set): two statements and no transaction of their own,
+        where a row lock needs four round trips (begin, lock, write, commit). A write that
+        finds another process got there first reads again."""
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote_name = connection.ops.quote_name
         table = quote_name(self._table)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        with transaction.atomic(using=db), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT {quote_name('value')}, {quote_name('expires')} FROM {table} "  # noqa: S608
-                f"WHERE {quote_name('cache_key')} = %s{lock}",
-                [key],
-            )
-            row = cursor.fetchone()
-            if row is None or self._expires(connection, row[1]) < timezone.now():
-                raise ValueError(f"Key '{key}' not found")
-            value = pickle.loads(  # noqa: S301 (written by this cache, never by a client)
-                base64.b64decode(connection.ops.process_clob(row[0]).encode(), validate=True)
-            )
-            new_value = value + delta
-            encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
-            cursor.execute(
-                f"UPDATE {table} SET {quote_name('value')} = %s "  # noqa: S608
-                f"WHERE {quote_name('cache_key')} = %s",
-                [encoded.decode("latin1"), key],
-            )
-        return new_value
+        value_column, key_column = quote_name("value"), quote_name("cache_key")
+        with connection.cursor() as cursor:
+            for _attempt in range(INCR_ATTEMPTS):
+                cursor.execute(
+                    f"SELECT {value_column}, {quote_name('expires')} FROM {table} "  # noqa: S608
+                    f"WHERE {key_column} = %s",
+                    [key],
+                )
+                row = cursor.fetchone()
+                if row is None or self._expires(connection, row[1]) < timezone.now():
+                    raise ValueError(f"Key '{key}' not found")
+                stored = connection.ops.process_clob(row[0])
+                value = pickle.loads(  # noqa: S301 (written by this cache, never by a client)
+                    base64.b64decode(stored.encode(), validate=True)
+                )
+                new_value = value + delta
+                encoded = base64.b64encode(pickle.dumps(new_value, self.pickle_protocol))
+                cursor.execute(
+                    f"UPDATE {table} SET {value_column} = %s "  # noqa: S608
+                    f"WHERE {key_column} = %s AND {value_column} = %s",
+                    [encoded.decode("latin1"), key, stored],
+                )
+                if cursor.rowcount == 1:
+                    return new_value
+        raise RuntimeError(f"Counter '{key}' kept changing during {INCR_ATTEMPTS} attempts")
 
     @staticmethod
     def _expires(connection, value):
