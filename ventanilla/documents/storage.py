@@ -80,8 +80,8 @@ class EncryptedStorageMixin:
 
 
 class _EncryptedParts(File):
-    """An encrypted file as FileSystemStorage._save writes it, chunk by chunk: the header,
-    then views of the body (never a copy of it)."""
+    """An encrypted file as FileSystemStorage._save writes it: the header, then the body
+    (never a copy of it; whole, in one write, unless a chunk size is asked for)."""
 
     def __init__(self, header: bytes, body: bytes):
         super().__init__(None)
@@ -90,7 +90,7 @@ class _EncryptedParts(File):
 
     def chunks(self, chunk_size=None):
         yield self.header  # bytes first: FileSystemStorage opens the file in binary mode
-        view, step = memoryview(self.body), chunk_size or self.DEFAULT_CHUNK_SIZE
+        view, step = memoryview(self.body), chunk_size or len(self.body) or 1
         for start in range(0, len(view), step):
             yield view[start : start + step]
 
