@@ -138,8 +138,8 @@ def _integrity(run: _Run, document: Document) -> Finding:
         return Finding(FAIL, " ".join(exc.messages), evidence={"code": exc.code or ""})
     if not document.sha256:
         # The intake does not hash the uploads (docs/security.md E): the fingerprint is taken
-        # here, from the stored file, which decrypting just proved is the one received (an
-        # altered byte fails AES-GCM's tag above).
+        # here, from the stored file, which decrypting just proved unaltered since the intake
+        # stored it (an altered byte fails AES-GCM's tag above).
         document.sha256 = inspected.sha256
         run.fingerprints[document.pk] = inspected.sha256
     elif inspected.sha256 != document.sha256:

@@ -85,8 +85,8 @@ def inspect_upload(kind: str, uploaded_file, *, thorough: bool = True) -> Inspec
     stored file (``revalidate_stored``, always thorough) before any analyst can open it:
     decoding every block of a photo, and ClamAV's scan. See docs/security.md, E. It does
     not take the file's SHA-256 either (``sha256`` is ""): the checks worker takes it from
-    the stored file, which the storage's authenticated encryption (AES-GCM) guarantees is
-    byte for byte the one received.
+    the stored file, which the storage's authenticated encryption (AES-GCM) proves
+    unaltered since the intake stored it (docs/security.md A says what that leaves).
     """
     kind = DocumentKind(kind)
     name = _display_name(uploaded_file)
