@@ -40,6 +40,7 @@ from ventanilla.registry.models import ChangeReportLink, FraudReview
 from .constants import DocumentKind
 from .encryption import FileDecryptionError
 from .models import Document
+from .services import document_open
 from .validation import file_sha256
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ def _fingerprint_missing(documents: list[Document]) -> None:
         if document.sha256 or not document.file.name:
             continue
         try:
-            with default_storage.open(document.file.name, "rb") as stored:
+            with document_open(document) as stored:
                 document.sha256 = file_sha256(stored)
         except (OSError, FileDecryptionError):
             logger.warning("no fingerprint for document %s: its file cannot be read", document.pk)

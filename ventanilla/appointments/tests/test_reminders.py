@@ -5,13 +5,11 @@ through explicit `now=` values."""
 
 import datetime as dt
 import itertools
-import threading
 import time
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.utils import timezone
 
 from ventanilla.appointments.models import Appointment
@@ -21,6 +19,7 @@ from ventanilla.cases.constants import CaseStatus
 from ventanilla.cases.models import Case, CaseTransition
 from ventanilla.cases.numbers import case_number_format
 from ventanilla.notifications.models import OutboundEmail
+from ventanilla.testing.concurrency import run_at_once
 from ventanilla.testing.factories import PEOPLE
 
 HOUR = dt.timedelta(hours=1)
@@ -196,26 +195,13 @@ def test_the_scheduler_command_sends_the_reminders(analyst):
 def _run_concurrently(now: dt.datetime, schedulers: int = 2, rounds: int = 3) -> list[int]:
     """`schedulers` threads, each with its own database connection, running the job
     `rounds` times from the same instant."""
-    start = threading.Barrier(schedulers)
     queued: list[int] = []
-    errors: list[BaseException] = []
 
     def scheduler():
-        try:
-            start.wait()
-            for _ in range(rounds):
-                queued.append(appointments_send_reminders(now=now))
-        except BaseException as exc:  # surfaced below; a thread cannot fail the test
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for _ in range(rounds):
+            queued.append(appointments_send_reminders(now=now))
 
-    threads = [threading.Thread(target=scheduler) for _ in range(schedulers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    run_at_once(*[scheduler] * schedulers)
     return queued
 
 

@@ -1,7 +1,5 @@
-import threading
-
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from ventanilla.cases.models import CaseNumberSequence
 from ventanilla.cases.numbers import (
@@ -9,6 +7,7 @@ from ventanilla.cases.numbers import (
     case_number_is_valid,
     yearly_sequence_next,
 )
+from ventanilla.testing.concurrency import run_at_once
 
 
 def test_number_carries_a_check_character_that_catches_typos():
@@ -29,24 +28,14 @@ def test_number_typed_loosely_is_accepted():
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_numbers_taken_at_once_by_several_transactions_are_consecutive_and_never_repeated():
-    taken, errors = [], []
+    taken = []
 
     def take():
-        try:
-            for _ in range(10):
-                with transaction.atomic():
-                    taken.append(yearly_sequence_next(CaseNumberSequence, 2031))
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-        finally:
-            connection.close()
+        for _ in range(10):
+            with transaction.atomic():
+                taken.append(yearly_sequence_next(CaseNumberSequence, 2031))
 
     # The year's row does not exist yet: the first numbers also race to create it.
-    threads = [threading.Thread(target=take) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*[take] * 4)
     assert sorted(taken) == list(range(1, 41))
     assert CaseNumberSequence.objects.get(year=2031).last_value == 40

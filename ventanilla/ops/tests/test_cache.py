@@ -1,11 +1,11 @@
 """The shared cache in the database (ventanilla/ops/cache.py): what rate-limit counters
 need from it, a count that loses no attempt and keeps its window."""
 
-import threading
-
 import pytest
 from django.core.cache import cache, caches
-from django.db import close_old_connections, connection
+from django.db import connection
+
+from ventanilla.testing.concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -60,24 +60,12 @@ def test_an_increment_of_a_missing_or_expired_counter_fails_like_any_cache():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_increments_from_several_processes_at_once_lose_no_count():
     cache.add("busy", 0, 3600)
-    errors = []
 
     def count():
-        try:
-            for _ in range(20):
-                cache.incr("busy")
-        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
+        for _ in range(20):
+            cache.incr("busy")
 
-    threads = [threading.Thread(target=count) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_at_once(*[count] * 4)
     assert cache.get("busy") == 80
 
 
